@@ -1,0 +1,1 @@
+"""Data files: stylesheets, the recipe, the knowledge base, the demo host."""

@@ -1,0 +1,3 @@
+from kata_snp_tui.cli import main
+
+raise SystemExit(main())

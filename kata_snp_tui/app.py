@@ -1,0 +1,150 @@
+"""The Textual application shell: navigation between stages, the shared session, background checks.
+
+This is the only engine module that imports Textual. Screens live in ``kata_snp_tui.screens``
+(the top-level ``screens/`` folder); everything they show is computed by the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from importlib.resources import files
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from kata_snp_tui import __version__
+from kata_snp_tui.checks import run_checks
+from kata_snp_tui.checks.model import CheckReport
+from kata_snp_tui.host import Host, HostSource, open_host
+from kata_snp_tui.session import Session, utc_now
+from kata_snp_tui.stages import STAGES, next_stage
+
+
+def _stylesheets() -> list[str]:
+    assets = files("kata_snp_tui.assets")
+    return [str(assets / "app.tcss")]
+
+
+def _mode_factories() -> dict[str, Callable[[], Screen]]:
+    from kata_snp_tui.screens.build import BuildScreen
+    from kata_snp_tui.screens.config_editor import ConfigEditorScreen
+    from kata_snp_tui.screens.host_checks import HostChecksScreen
+    from kata_snp_tui.screens.troubleshoot import TroubleshootScreen
+    from kata_snp_tui.screens.verify import VerifyScreen
+    from kata_snp_tui.screens.welcome import WelcomeScreen
+
+    return {
+        "welcome": WelcomeScreen,
+        "checks": HostChecksScreen,
+        "build": BuildScreen,
+        "config": ConfigEditorScreen,
+        "verify": VerifyScreen,
+        "troubleshoot": TroubleshootScreen,
+    }
+
+
+class KataApp(App[int]):
+    """The wizard."""
+
+    TITLE = "kata-snp-tui"
+    SUB_TITLE = "Kata Containers with AMD SEV-SNP VMs"
+    CSS_PATH = _stylesheets()
+
+    BINDINGS = [
+        *(
+            Binding(s.key, f"goto('{s.id}')", s.title, priority=True, show=s.id != "welcome")
+            for s in STAGES
+        ),
+        Binding("ctrl+n", "next_stage", "Next stage", priority=True, show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    #: Bumped every time the host checks finish, so screens can watch it and re-render.
+    checks_version: reactive[int] = reactive(0)
+    #: True while the host checks run.
+    checks_running: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        source: HostSource,
+        host: Host | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        run_checks_on_start: bool = True,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.host = host if host is not None else open_host(source)
+        self.session = Session(source=source, host=self.host, clock=clock, started_at=clock())
+        self._run_checks_on_start = run_checks_on_start
+        for name, factory in _mode_factories().items():
+            self.add_mode(name, factory)
+        self.sub_title = f"{self.SUB_TITLE}  ·  {source.describe()}"
+
+    def on_mount(self) -> None:
+        self.switch_mode("welcome")
+        if self._run_checks_on_start:
+            self.refresh_checks()
+
+    # ----------------------------------------------------------------------- host checks
+
+    def refresh_checks(self) -> None:
+        """Run every host check in a thread; screens re-render when ``checks_version`` changes."""
+        self.checks_running = True
+        self._run_checks_worker()
+
+    @work(thread=True, exclusive=True, group="host-checks", exit_on_error=False, description="Host checks")
+    def _run_checks_worker(self) -> CheckReport:
+        return run_checks(self.host)
+
+    def set_checks(self, report: CheckReport) -> None:
+        self.session.checks = report
+        self.checks_running = False
+        self.checks_version += 1
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """The one place worker results and errors are handled (harlequin's pattern)."""
+        worker = event.worker
+        if worker.group == "host-checks":
+            if event.state is WorkerState.SUCCESS and isinstance(worker.result, CheckReport):
+                self.set_checks(worker.result)
+            elif event.state is WorkerState.ERROR:
+                self.checks_running = False
+                self.notify(f"Host checks failed: {worker.error}", severity="error", timeout=10)
+        elif event.state is WorkerState.ERROR:
+            self.notify(f"{worker.description or worker.name} failed: {worker.error}", severity="error", timeout=10)
+
+    # ------------------------------------------------------------------------ navigation
+
+    def action_goto(self, stage_id: str) -> None:
+        if stage_id in self._modes and self.current_mode != stage_id:
+            self.switch_mode(stage_id)
+
+    def action_next_stage(self) -> None:
+        self.action_goto(next_stage(self.current_mode).id)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for s in STAGES:
+            label = f"Stage {s.number}: {s.title}" if s.number else s.title
+            yield SystemCommand(f"Go to {label}", s.description, lambda sid=s.id: self.action_goto(sid))
+        yield SystemCommand("Re-run host checks", "Read the host again and re-evaluate every check", self.refresh_checks)
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+
+def make_app(
+    source: HostSource,
+    host: Host | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    run_checks_on_start: bool = True,
+) -> KataApp:
+    """The factory the CLI and the tests share."""
+    return KataApp(source, host=host, clock=clock, run_checks_on_start=run_checks_on_start)

@@ -1,0 +1,83 @@
+"""Results of host checks: what the CLI prints, the screen shows and the session report keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    INFO = "info"
+
+
+#: Groups in display order. Capability groups decide readiness; the last two do not.
+GROUPS: tuple[str, ...] = ("CPU", "BIOS", "Kernel and KVM", "Firmware", "Devices", "System", "Toolchain", "Kata")
+READINESS_GROUPS: frozenset[str] = frozenset(GROUPS[:6])
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact a check read: where from (a file, a command, a log) and what it said."""
+
+    source: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.value}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    group: str
+    title: str
+    status: Status
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    #: What to do when not passing: exact commands or BIOS settings, one per line.
+    remedy: str | None = None
+
+    @property
+    def affects_readiness(self) -> bool:
+        return self.group in READINESS_GROUPS
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "group": self.group,
+            "title": self.title,
+            "status": self.status.value,
+            "summary": self.summary,
+            "evidence": [str(e) for e in self.evidence],
+            "remedy": self.remedy,
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    host: dict[str, Any]
+    checks: tuple[CheckResult, ...] = field(default_factory=tuple)
+
+    @property
+    def ready(self) -> bool:
+        return not any(c.status is Status.FAIL and c.affects_readiness for c in self.checks)
+
+    def by_id(self, check_id: str) -> CheckResult:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        raise KeyError(check_id)
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for c in self.checks:
+            out[c.status.value] += 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ready": self.ready, "host": self.host, "checks": [c.to_json() for c in self.checks]}

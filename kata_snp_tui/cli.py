@@ -1,0 +1,79 @@
+"""The command line (DESIGN.md, "Command line"). Only the wizard itself imports Textual.
+
+Each subcommand lives in ``kata_snp_tui/commands/<name>.py`` with ``HELP``, ``add_arguments(parser)``
+and ``run(args) -> int``. Errors a user can cause raise UserError: one line on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kata_snp_tui import __version__
+from kata_snp_tui.errors import UserError
+
+SUBCOMMANDS: tuple[str, ...] = ("check", "snapshot", "build", "config", "verify", "report", "export")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (not the whole usage) on a bad argument."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_host_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--demo", action="store_true", help="use the bundled demo host (a recorded healthy SNP host)")
+    group.add_argument("--host", metavar="SNAPSHOT", help="read a host snapshot (directory or .tar.gz) instead of this machine")
+
+
+def host_source(args: argparse.Namespace):  # -> HostSource
+    from kata_snp_tui.host import HostSource
+
+    if getattr(args, "demo", False):
+        return HostSource("demo")
+    if getattr(args, "host", None):
+        return HostSource("snapshot", args.host)
+    return HostSource("live")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="kata-snp-tui",
+        description="Set up Kata Containers with AMD SEV-SNP VMs: host checks, build, configuration, verification.",
+    )
+    parser.add_argument("--version", action="version", version=f"kata-snp-tui {__version__}")
+    add_host_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"kata_snp_tui.commands.{name}")
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from kata_snp_tui.commands.wizard import run as run_wizard
+
+            return run_wizard(args)
+        return int(args._run(args))
+    except UserError as exc:
+        print(f"kata-snp-tui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kata-snp-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,17 @@
+"""`kata-snp-tui build`: not built yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from kata_snp_tui.errors import UserError
+
+HELP = "build (not built yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UserError("'build' is not built yet")

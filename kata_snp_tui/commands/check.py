@@ -1,0 +1,17 @@
+"""`kata-snp-tui check`: being built."""
+
+from __future__ import annotations
+
+import argparse
+
+from kata_snp_tui.errors import UserError
+
+HELP = "check (being built)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UserError("'check' is not built yet")

@@ -1,0 +1,17 @@
+"""`kata-snp-tui verify`: not built yet."""
+
+from __future__ import annotations
+
+import argparse
+
+from kata_snp_tui.errors import UserError
+
+HELP = "verify (not built yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    raise UserError("'verify' is not built yet")

@@ -1,0 +1,36 @@
+"""The probe commands a host is asked to run, by key.
+
+Checks call ``host.command(key)``; the live host runs the argv below and a snapshot replays what was
+recorded under the same key (``commands/<key>.txt`` and ``snapshot.json`` ``commands``).
+Keep the keys stable: they are part of the snapshot format.
+"""
+
+from __future__ import annotations
+
+PROBE_COMMANDS: dict[str, tuple[str, ...]] = {
+    # The kernel log. dmesg needs root when kernel.dmesg_restrict=1; journalctl is the fallback.
+    "dmesg": ("dmesg",),
+    "journalctl-k": ("journalctl", "-k", "-b", "0", "--no-pager", "-q", "-o", "short"),
+    # Toolchain and installed software (version strings).
+    "git": ("git", "--version"),
+    "make": ("make", "--version"),
+    "gcc": ("gcc", "--version"),
+    "flex": ("flex", "--version"),
+    "bison": ("bison", "--version"),
+    "go": ("go", "version"),
+    "rustup": ("rustup", "--version"),
+    "cargo": ("cargo", "--version"),
+    "docker": ("docker", "--version"),
+    "docker-info": ("docker", "info", "--format", "{{.ServerVersion}}"),
+    "yq": ("yq", "--version"),
+    "containerd": ("containerd", "--version"),
+    "ctr": ("ctr", "--version"),
+    "kata-runtime": ("kata-runtime", "--version"),
+    "qemu-system-x86_64": ("qemu-system-x86_64", "--version"),
+    "sudo": ("sudo", "-n", "true"),
+}
+
+
+def command_argv(key: str) -> tuple[str, ...]:
+    """The argv registered for a probe key (KeyError for an unknown key: a programming error)."""
+    return PROBE_COMMANDS[key]

@@ -1,0 +1,28 @@
+"""What the wizard found and did in one session: shared by the screens, the CLI and the session report.
+
+The App owns one Session (no global state). Each stage stores its engine results here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from kata_snp_tui.checks.model import CheckReport
+from kata_snp_tui.host import Host, HostSource
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Session:
+    source: HostSource
+    host: Host
+    clock: Callable[[], datetime] = utc_now
+    started_at: datetime = field(default_factory=utc_now)
+    checks: CheckReport | None = None
+    #: Filled by the later stages (build states, configuration change, verification, report).
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The wizard's screens: one module a stage, plus the widgets they share."""

@@ -32,22 +32,20 @@ def verdict_markup(report: CheckReport | None, running: bool) -> str:
     return f"{head}   {tally}{suffix}"
 
 
-def details_markup(check: CheckResult) -> str:
-    """The details pane for one check: status, summary, evidence, remedy."""
-    lines = [
-        f"{badge(check.status)} {label(check.status)}  [b]{escape(check.title)}[/b]  [$text-muted]{escape(check.id)}[/]",
-        "",
-        escape(check.summary),
-    ]
-    if check.evidence:
-        lines += ["", "[b]Evidence[/b]"]
-        lines += [f"  [$text-muted]{escape(e.source)}:[/] {escape(e.value)}" for e in check.evidence]
+def details_parts(check: CheckResult) -> tuple[str, str, str]:
+    """The details pane for one check, as (heading and summary, evidence, remedy) markup."""
+    head = (
+        f"{badge(check.status)} {label(check.status)}  [b]{escape(check.title)}[/b]  "
+        f"[$text-muted]{escape(check.id)}[/]\n\n{escape(check.summary)}"
+    )
+    evidence = "\n".join(f"[$text-muted]{escape(e.source)}:[/] {escape(e.value)}" for e in check.evidence)
     if check.remedy:
-        lines += ["", "[b]Remedy[/b]  [$text-muted](c copies it)[/]"]
-        lines += [f"  [$accent]{escape(line)}[/]" if line.strip() else "" for line in check.remedy.splitlines()]
+        remedy = "\n".join(f"[$accent]{escape(line)}[/]" for line in check.remedy.splitlines())
     elif check.status is not Status.PASS:
-        lines += ["", "[$text-muted]No remedy: nothing to change for this one.[/]"]
-    return "\n".join(lines)
+        remedy = "[$text-muted]Nothing to change for this one.[/]"
+    else:
+        remedy = ""
+    return head, evidence, remedy
 
 
 class HostChecksScreen(Screen):
@@ -66,8 +64,12 @@ class HostChecksScreen(Screen):
         yield Static(id="checks-verdict")
         with Horizontal(id="checks-body"):
             yield OptionList(id="checks-list")
-            with VerticalScroll(id="checks-details-scroll"):
-                yield Static(id="checks-details")
+            with VerticalScroll(id="checks-details"):
+                yield Static(id="checks-details-head")
+                yield Static("[b]Evidence[/b]", classes="details-label", id="checks-evidence-label")
+                yield Static(id="checks-evidence", classes="details-indent")
+                yield Static("[b]Remedy[/b]  [$text-muted](c copies it)[/]", classes="details-label", id="checks-remedy-label")
+                yield Static(id="checks-remedy", classes="details-indent")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -91,7 +93,7 @@ class HostChecksScreen(Screen):
         option_list.clear_options()
         report = self.report
         if report is None:
-            self.query_one("#checks-details", Static).update("")
+            self._show_details()
             return
         options: list[Option] = []
         for group in GROUPS:
@@ -130,9 +132,14 @@ class HostChecksScreen(Screen):
 
     def _show_details(self) -> None:
         check = self._selected()
-        details = self.query_one("#checks-details", Static)
-        details.update(Content.from_markup(details_markup(check)) if check else "")
-        self.query_one("#checks-details-scroll", VerticalScroll).scroll_home(animate=False)
+        head, evidence, remedy = details_parts(check) if check else ("", "", "")
+        self.query_one("#checks-details-head", Static).update(Content.from_markup(head))
+        self.query_one("#checks-evidence", Static).update(Content.from_markup(evidence))
+        self.query_one("#checks-remedy", Static).update(Content.from_markup(remedy))
+        for part, text in (("evidence", evidence), ("remedy", remedy)):
+            self.query_one(f"#checks-{part}-label").display = bool(text) and check is not None
+            self.query_one(f"#checks-{part}").display = bool(text)
+        self.query_one("#checks-details", VerticalScroll).scroll_home(animate=False)
 
     @on(OptionList.OptionHighlighted, "#checks-list")
     def _highlighted(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from kata_snp_tui.progress import stage_summaries
 from kata_snp_tui.screens.host_checks import verdict_markup
 from kata_snp_tui.screens.status_style import asset_css
+from kata_snp_tui.stages import stage
 
 STATE_ICON = {
     "done": "[$success]✔[/]",
@@ -41,10 +42,11 @@ class WelcomeScreen(Screen):
             yield Static(Content.from_markup(INTRO), id="welcome-intro")
             yield Static(id="welcome-host")
             yield OptionList(id="welcome-stages")
+            yield Static(id="welcome-stage-description")
             yield Static(
                 Content.from_markup(
-                    "[$text-muted]↑↓ choose · Enter open · F3–F6 jump to a stage · F7 troubleshoot · "
-                    "ctrl+p commands · ctrl+q quit[/]"
+                    "[$text-muted]↑↓ and Enter open a stage · F1 help · "
+                    "ctrl+p commands[/]"
                 ),
                 id="welcome-keys",
             )
@@ -74,11 +76,17 @@ class WelcomeScreen(Screen):
             s = summary.stage
             prompt = (
                 f"{STATE_ICON[summary.state]} [b]{s.number}. {escape(s.title)}[/b]  "
-                f"[$text-muted]{s.key.upper()}[/]  {escape(summary.text)}\n"
-                f"    [$text-muted]{escape(s.description)}[/]"
+                f"[$text-muted]{s.key.upper()}[/]  {escape(summary.text)}"
             )
             stages.add_option(Option(Content.from_markup(prompt), id=s.id))
         stages.highlighted = highlighted if highlighted is not None else 0
+        self._describe()
+
+    @on(OptionList.OptionHighlighted, "#welcome-stages")
+    def _describe(self) -> None:
+        option = self.query_one("#welcome-stages", OptionList).highlighted_option
+        text = stage(option.id).description if option is not None and option.id else ""
+        self.query_one("#welcome-stage-description", Static).update(text)
 
     @on(OptionList.OptionSelected, "#welcome-stages")
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -17,4 +17,14 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))
     monkeypatch.setenv("KATA_SNP_TUI_WORKSPACE", str(base / "workspace"))
     monkeypatch.delenv("KATA_CONF_FILE", raising=False)
-    monkeypatch.setenv("NO_COLOR", "1")
+    # Textual turns every colour off under NO_COLOR; snapshots must show the real colours.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Test helper modules (tests/*_helpers.py) are imported by name.
+    import sys
+
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)

@@ -1,17 +1,66 @@
-"""`kata-snp-tui report`: not built yet."""
+"""`kata-snp-tui report FILE [--json]`: decode an SNP attestation report.
+
+FILE holds the raw 1184-byte report, the 4000-byte SNP_GET_REPORT response, or either as hex or base64
+text (``-`` reads standard input). A file of any other size is refused with exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
 from kata_snp_tui.errors import UserError
+from kata_snp_tui.verify.report import ReportError, decode_any, describe
 
-HELP = "report (not built yet)"
+HELP = "decode an SNP attestation report (raw, ioctl response, hex or base64)"
+#: Never read more than this: the largest accepted input is base64 or spaced hex of 4000 bytes.
+MAX_INPUT = 64 * 1024
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("file", metavar="FILE", help="the report file ('-' for standard input)")
+    parser.add_argument("--json", action="store_true", help="print the fields as JSON")
+
+
+def read_input(name: str) -> bytes:
+    if name == "-":
+        data = sys.stdin.buffer.read(MAX_INPUT + 1)
+    else:
+        path = Path(name)
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_INPUT + 1)
+        except FileNotFoundError:
+            raise UserError(f"report file not found: {name}") from None
+        except IsADirectoryError:
+            raise UserError(f"report file is a directory: {name}") from None
+        except PermissionError:
+            raise UserError(f"cannot read report file (permission denied): {name}") from None
+        except OSError as exc:
+            raise UserError(f"cannot read report file {name}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT:
+        raise UserError(f"not an SNP attestation report: {name} is larger than {MAX_INPUT} bytes")
+    return data
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'report' is not built yet")
+    data = read_input(args.file)
+    try:
+        decoded = decode_any(data)
+    except ReportError as exc:
+        raise UserError(f"{args.file}: {exc}") from None
+    report = decoded.report
+    if args.json:
+        out = report.to_json()
+        out["input"] = {"encoding": decoded.encoding, "container": decoded.container}
+        print(json.dumps(out, indent=2))
+        return 0
+    what = "SNP_GET_REPORT response" if decoded.container == "response" else "attestation report"
+    print(f"SNP {what} ({decoded.encoding}), {len(report.raw)}-byte report")
+    rows = describe(report)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label:<{width}}  {value}")
+    return 0

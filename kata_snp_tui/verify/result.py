@@ -1,0 +1,245 @@
+"""The verification result: what the guest log says, what the attestation gave, how the run went.
+
+Shared by ``kata-snp-tui verify``, the Verify screen and the session report. The last result is saved
+in the state folder (``verify/last.json``, 0600) so ``kata-snp-tui export`` can report it later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kata_snp_tui.paths import ensure_private_dir, state_dir
+from kata_snp_tui.verify.guest_log import GuestLog, parse
+from kata_snp_tui.verify.guest_script import echoed_report_data, split_output
+from kata_snp_tui.verify.report import AttestationReport, ReportError, decode_any, extract_report_block
+
+LAST_RESULT_NAME = "last.json"
+RESULT_FORMAT = "kata-snp-tui.verification"
+
+#: Attestation statuses.
+OBTAINED = "obtained"
+NOT_ATTEMPTED = "not-attempted"
+NO_TOOL = "no-tool"
+NO_DEVICE = "no-device"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """Whether an attestation report was obtained, how, and what it says."""
+
+    status: str
+    #: "snpguest", "python3", "none", "skipped" or None when the guest never got that far.
+    method: str | None
+    #: One plain sentence for the user.
+    message: str
+    requested_report_data: bytes | None = None
+    report: AttestationReport | None = None
+    #: The guest's own error lines (from the client or snpguest), when it failed.
+    error_lines: tuple[str, ...] = ()
+
+    @property
+    def report_data_matches(self) -> bool | None:
+        if self.report is None or self.requested_report_data is None:
+            return None
+        return self.report.report_data_matches(self.requested_report_data)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "method": self.method,
+            "message": self.message,
+            "requested_report_data": self.requested_report_data.hex() if self.requested_report_data else None,
+            "report_data_matches": self.report_data_matches,
+            "error_lines": list(self.error_lines),
+        }
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One command of the run as the session report shows it."""
+
+    id: str
+    title: str
+    command: str
+    #: "done", "failed", "cancelled", "timed out", "skipped", "not run".
+    status: str
+    returncode: int | None = None
+    log_path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "command": self.command,
+            "status": self.status,
+            "returncode": self.returncode,
+            "log_path": self.log_path,
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    #: "run" (this tool ran the container), "demo" (replayed recording), "file" (a dmesg file given).
+    source: str
+    guest: GuestLog
+    attestation: Attestation
+    image: str | None = None
+    runtime: str | None = None
+    name: str | None = None
+    steps: tuple[StepRecord, ...] = ()
+    finished_at: str | None = None
+    #: A run that did not complete (a step failed, timed out or was cancelled).
+    run_failed: bool = False
+    #: Short description of why, when run_failed.
+    failure: str | None = None
+    demo: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        return self.guest.verdict
+
+    @property
+    def ok(self) -> bool:
+        return self.guest.verdict == "sev-snp"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    @property
+    def report(self) -> AttestationReport | None:
+        return self.attestation.report
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "verdict": self.verdict,
+            "verdict_title": self.guest.title,
+            "features": list(self.guest.features),
+            "signals": [s.to_json() for s in self.guest.signals],
+            "notes": list(self.guest.notes),
+            "source": self.source,
+            "demo": self.demo,
+            "image": self.image,
+            "runtime": self.runtime,
+            "name": self.name,
+            "finished_at": self.finished_at,
+            "run_failed": self.run_failed,
+            "failure": self.failure,
+            "steps": [s.to_json() for s in self.steps],
+            "attestation": self.attestation.to_json(),
+        }
+        if self.attestation.report is not None:
+            out["report"] = self.attestation.report.to_json()
+            out["report_raw"] = self.attestation.report.raw.hex()
+        return out
+
+
+def _error_lines(text: str) -> tuple[str, ...]:
+    keep = ("guest_report_client:", "snpguest", "Error", "error", "failed", "mknod:", "Permission denied",
+            "Operation not permitted")
+    return tuple(
+        line.strip() for line in text.splitlines()
+        if any(k in line for k in keep) and not line.startswith("kata-snp-tui: attestation method")
+    )[:10]
+
+
+def analyse_attestation(text: str, requested: bytes | None, attempted: bool = True) -> Attestation:
+    """Read the attestation part of a guest run's output."""
+    if not attempted:
+        return Attestation(NOT_ATTEMPTED, None, "No attestation report was asked for.", requested)
+    out = split_output(text)
+    method = out.method
+    if method is None:
+        if out.structured and not out.attestation and "sev-guest" not in text:
+            msg = "The guest script stopped before the attestation step."
+        else:
+            msg = "The guest never reached the attestation step (the run failed or was cut short)."
+        return Attestation(FAILED if out.structured else NOT_ATTEMPTED, None, msg, requested)
+    if method == "skipped":
+        device_note = out.device.strip().splitlines()
+        why = device_note[-1] if device_note else "no /dev/sev-guest"
+        return Attestation(NO_DEVICE, method, f"/dev/sev-guest could not be created: {why}", requested,
+                           error_lines=_error_lines(out.device))
+    if method == "none":
+        return Attestation(
+            NO_TOOL,
+            method,
+            "This image has neither snpguest nor python3, so no report can be requested from inside it. "
+            "Choose an image that has one of them (for example docker.io/library/python:3.12-alpine) "
+            "and run again.",
+            requested,
+        )
+    block = extract_report_block(out.attestation)
+    if block is None:
+        return Attestation(FAILED, method, f"{method} did not return a report.", requested,
+                           error_lines=_error_lines(out.attestation))
+    try:
+        decoded = decode_any(block.encode("ascii", errors="replace"))
+    except ReportError as exc:
+        return Attestation(FAILED, method, f"The report {method} returned cannot be decoded: {exc}", requested)
+    echoed = echoed_report_data(out.attestation)
+    req = requested if requested is not None else echoed
+    report = decoded.report
+    msg = f"Attestation report obtained with {method}."
+    if req is not None and not report.report_data_matches(req):
+        msg += " Its report_data does NOT match what was asked."
+    return Attestation(OBTAINED, method, msg, req, report)
+
+
+def analyse_run_output(text: str, requested: bytes | None, attempted: bool = True) -> tuple[GuestLog, Attestation]:
+    """The guest log verdict and the attestation outcome from one ``ctr run`` output."""
+    out = split_output(text)
+    return parse(out.dmesg), analyse_attestation(text, requested, attempted)
+
+
+# ------------------------------------------------------------------------------------- storage
+
+
+def results_dir(create: bool = True) -> Path:
+    path = state_dir(create) / "verify"
+    if create:
+        ensure_private_dir(path)
+    return path
+
+
+def save_last(verification: Verification) -> Path:
+    """Write the result (no secrets: only what the guest printed and the run's metadata), 0600."""
+    path = results_dir() / LAST_RESULT_NAME
+    data = {"format": RESULT_FORMAT, "version": 1, **verification.to_json()}
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_last() -> dict[str, Any] | None:
+    """The last saved result as JSON, or None when there is none or it cannot be read."""
+    path = results_dir(create=False) / LAST_RESULT_NAME
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != RESULT_FORMAT:
+        return None
+    return data
+
+
+def from_dmesg_text(text: str, source: str = "file") -> Verification:
+    """A verification from a kernel log alone (``verify --dmesg-file``): no attestation attempted."""
+    out = split_output(text)
+    guest = parse(out.dmesg)
+    if out.structured:
+        attestation = analyse_attestation(text, None)
+    else:
+        attestation = Attestation(NOT_ATTEMPTED, None, "Only a kernel log was given: no attestation report.")
+    return Verification(source=source, guest=guest, attestation=attestation)

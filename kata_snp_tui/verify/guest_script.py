@@ -74,7 +74,7 @@ def build_script(options: GuestScriptOptions) -> str:
     snpguest_vmpl = f" --vmpl {options.vmpl}" if options.vmpl is not None else ""
     lines = [
         f"echo '{SECTION_PREFIX} {SECTION_DMESG}'",
-        "dmesg",
+        "dmesg 2>&1",
         "rc=$?",
         f"echo \"{SECTION_PREFIX} end-{SECTION_DMESG} exit=$rc\"",
     ]
@@ -89,8 +89,8 @@ def build_script(options: GuestScriptOptions) -> str:
             '  SNP_MAJOR="${dev%%:*}"',
             '  SNP_MINOR="${dev##*:}"',
             '  echo "sev-guest device number: ${SNP_MAJOR}:${SNP_MINOR}"',
-            f'  if [ ! -e {device} ]; then mknod -m 600 {device} c "${{SNP_MAJOR}}" "${{SNP_MINOR}}"; fi',
-            f"  ls -l {device}",
+            f'  if [ ! -e {device} ]; then mknod -m 600 {device} c "${{SNP_MAJOR}}" "${{SNP_MINOR}}" 2>&1; fi',
+            f"  ls -l {device} 2>&1",
             "else",
             f"  echo 'kata-snp-tui: {sysfs} is absent: the sev-guest driver is not loaded in this guest'",
             "fi",
@@ -101,7 +101,7 @@ def build_script(options: GuestScriptOptions) -> str:
             f"  echo '{METHOD_PREFIX} snpguest'",
             f"  echo 'report_data: {hex_data}'",
             f"  printf '{_octal_escapes(options.report_data)}' > /tmp/kata-snp-tui-request.bin",
-            f"  if snpguest report /tmp/kata-snp-tui-report.bin /tmp/kata-snp-tui-request.bin{snpguest_vmpl}; then",
+            f"  if snpguest report /tmp/kata-snp-tui-report.bin /tmp/kata-snp-tui-request.bin{snpguest_vmpl} 2>&1; then",
             f"    echo '{BEGIN_MARKER}'",
             "    od -An -v -tx1 /tmp/kata-snp-tui-report.bin",
             f"    echo '{END_MARKER}'",
@@ -110,7 +110,7 @@ def build_script(options: GuestScriptOptions) -> str:
             "  fi",
             "elif command -v python3 >/dev/null 2>&1; then",
             f"  echo '{METHOD_PREFIX} python3'",
-            f"  python3 - --report-data {hex_data} --vmpl {vmpl_py} --device {device} <<'{HEREDOC_END}'",
+            f"  python3 - --report-data {hex_data} --vmpl {vmpl_py} --device {device} 2>&1 <<'{HEREDOC_END}'",
             source.rstrip("\n"),
             HEREDOC_END,
             "else",

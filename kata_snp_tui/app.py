@@ -21,7 +21,9 @@ from kata_snp_tui import __version__
 from kata_snp_tui.checks import run_checks
 from kata_snp_tui.checks.model import CheckReport
 from kata_snp_tui.host import Host, HostSource, open_host
+from kata_snp_tui.screens.palette import StageActionsProvider
 from kata_snp_tui.session import Session, utc_now
+from kata_snp_tui.settings import THEME_ENV, initial_theme, remember_theme
 from kata_snp_tui.stages import STAGES, next_stage
 
 
@@ -56,6 +58,10 @@ class KataApp(App[int]):
     CSS_PATH = _stylesheets()
 
     BINDINGS = [
+        # F1 works even in a text field; ? only where it would not be typed (not a priority binding).
+        # F1 comes first so the footer shows it on a narrow terminal.
+        Binding("f1", "help", "Help", priority=True),
+        Binding("question_mark", "help", "Help", show=False, key_display="?"),
         *(
             Binding(s.key, f"goto('{s.id}')", s.title, priority=True, show=s.id != "welcome")
             for s in STAGES
@@ -63,6 +69,9 @@ class KataApp(App[int]):
         Binding("ctrl+n", "next_stage", "Next stage", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+
+    #: The palette also offers every action of the current stage.
+    COMMANDS = App.COMMANDS | {StageActionsProvider}
 
     #: Bumped every time the host checks finish, so screens can watch it and re-render.
     checks_version: reactive[int] = reactive(0)
@@ -86,6 +95,7 @@ class KataApp(App[int]):
         self.sub_title = f"{self.SUB_TITLE}  ·  {source.describe()}"
 
     def on_mount(self) -> None:
+        self._load_theme()
         self.switch_mode("welcome")
         if self._run_checks_on_start:
             self.refresh_checks()
@@ -119,7 +129,42 @@ class KataApp(App[int]):
         elif event.state is WorkerState.ERROR:
             self.notify(f"{worker.description or worker.name} failed: {worker.error}", severity="error", timeout=10)
 
+    # ----------------------------------------------------------------------------- theme
+
+    def _load_theme(self) -> None:
+        """Start with KATA_SNP_TUI_THEME or the saved theme; save every later theme change."""
+        choice = initial_theme()
+        if choice.problem:
+            self.notify(choice.problem, severity="warning", timeout=8)
+        if choice.name is not None:
+            if choice.name in self.available_themes:
+                self.theme = choice.name
+            else:
+                where = THEME_ENV if choice.source == "env" else "the saved settings"
+                known = ", ".join(sorted(self.available_themes))
+                self.notify(f"Unknown theme {choice.name!r} in {where}; known themes: {known}", severity="warning", timeout=10)
+        # Subscribe after the change above is published, so only the user's later choices are saved.
+        self.call_next(self.theme_changed_signal.subscribe, self, self._save_theme)
+
+    def _save_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if not isinstance(name, str):
+            return
+        try:
+            remember_theme(name)
+        except OSError as exc:
+            self.notify(f"Could not save the theme: {exc}", severity="warning", timeout=8)
+
     # ------------------------------------------------------------------------ navigation
+
+    def action_help(self) -> None:
+        """Open the help for the current screen (or close it when it is open)."""
+        from kata_snp_tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen.for_screen(self.screen))
 
     def action_goto(self, stage_id: str) -> None:
         if stage_id in self._modes and self.current_mode != stage_id:

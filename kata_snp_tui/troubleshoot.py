@@ -1,0 +1,235 @@
+"""Troubleshooting: the guide's two known issues with this host's state, and the error knowledge base.
+
+The known issues are data (``assets/troubleshoot.toml``). Their state on a host comes from the host
+checks when they have run (ids ``host.cgroups`` and ``host.sev-vs-snp``); otherwise it is read from the
+host here (``/sys/fs/cgroup``, ``/proc/cmdline``, ``/sys/module/kvm_amd/parameters``). The error search
+is the shared knowledge base (:mod:`kata_snp_tui.knowledge`) matched against pasted text.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from kata_snp_tui.checks.model import CheckReport, CheckResult, Evidence, Status
+from kata_snp_tui.host import Host
+
+CGROUP_CONTROLLERS = "/sys/fs/cgroup/cgroup.controllers"
+KVM_AMD_PARAMS = "/sys/module/kvm_amd/parameters"
+
+
+@dataclass(frozen=True)
+class KnownIssue:
+    id: str
+    check_id: str
+    title: str
+    guide: str
+    context: str
+    fix: str
+    source: str
+
+
+@dataclass(frozen=True)
+class IssueState:
+    """A known issue and how it stands on one host."""
+
+    issue: KnownIssue
+    status: Status
+    summary: str
+    evidence: tuple[Evidence, ...]
+    #: Where the state came from: "host checks" or "read from the host".
+    origin: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.issue.id,
+            "title": self.issue.title,
+            "check_id": self.issue.check_id,
+            "status": self.status.value,
+            "summary": self.summary,
+            "evidence": [str(e) for e in self.evidence],
+            "origin": self.origin,
+            "fix": self.issue.fix,
+        }
+
+
+def load_known_issues() -> tuple[KnownIssue, ...]:
+    text = files("kata_snp_tui.assets").joinpath("troubleshoot.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    return tuple(
+        KnownIssue(
+            id=str(i["id"]),
+            check_id=str(i["check_id"]),
+            title=str(i["title"]),
+            guide=str(i["guide"]).strip(),
+            context=str(i["context"]).strip(),
+            fix=str(i["fix"]).strip(),
+            source=str(i.get("source", "")),
+        )
+        for i in data.get("issue", [])
+    )
+
+
+def _from_check(issue: KnownIssue, check: CheckResult) -> IssueState:
+    return IssueState(issue, check.status, check.summary, tuple(check.evidence), "host checks")
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None:
+        return None
+    v = value.strip()
+    if v in ("Y", "1", "y"):
+        return True
+    if v in ("N", "0", "n"):
+        return False
+    return None
+
+
+def read_cgroups(host: Host) -> tuple[Status, str, tuple[Evidence, ...]]:
+    """Which cgroup hierarchy the host runs, from the host itself."""
+    evidence: list[Evidence] = []
+    controllers = host.read(CGROUP_CONTROLLERS)
+    cmdline = host.read("/proc/cmdline")
+    if cmdline.ok and cmdline.text is not None:
+        evidence.append(Evidence("/proc/cmdline", cmdline.text.strip()))
+    v1_forced = bool(cmdline.text and "systemd.unified_cgroup_hierarchy=0" in cmdline.text)
+    if controllers.ok:
+        evidence.insert(0, Evidence(CGROUP_CONTROLLERS, (controllers.text or "").strip() or "(empty)"))
+        return (
+            Status.INFO,
+            "cgroups v2 (unified hierarchy): fine for Kata 3.0 and later; the guide's downgrade is only for older Kata",
+            tuple(evidence),
+        )
+    listing = host.listdir("/sys/fs/cgroup")
+    if listing:
+        evidence.insert(0, Evidence("/sys/fs/cgroup", " ".join(listing[:12])))
+        how = " (systemd.unified_cgroup_hierarchy=0 on the kernel command line)" if v1_forced else ""
+        return Status.PASS, f"cgroups v1 or hybrid hierarchy{how}: the guide's known issue does not apply", tuple(evidence)
+    reason = controllers.error or "absent"
+    evidence.insert(0, Evidence(CGROUP_CONTROLLERS, reason))
+    return Status.SKIP, "the cgroup hierarchy could not be read", tuple(evidence)
+
+
+def read_sev_vs_snp(host: Host) -> tuple[Status, str, tuple[Evidence, ...]]:
+    """Whether kvm_amd has SEV and SNP both on, from its parameters."""
+    sev = host.read(f"{KVM_AMD_PARAMS}/sev")
+    snp = host.read(f"{KVM_AMD_PARAMS}/sev_snp")
+    evidence = tuple(
+        Evidence(r.path, (r.text or "").strip() if r.ok else (r.error or "unreadable")) for r in (sev, snp)
+    )
+    sev_on, snp_on = _flag(sev.text), _flag(snp.text)
+    if sev_on is None and snp_on is None:
+        return Status.SKIP, "kvm_amd is not loaded or its parameters cannot be read", evidence
+    if snp_on and sev_on:
+        return (
+            Status.INFO,
+            "SEV and SEV-SNP are both on: Kata uses SEV-SNP (what this guide wants); SEV VMs cannot run beside them",
+            evidence,
+        )
+    if snp_on:
+        return Status.PASS, "SEV-SNP on, SEV off: Kata uses SEV-SNP", evidence
+    if sev_on:
+        return (
+            Status.WARN,
+            "SEV on but SEV-SNP off: Kata would start SEV guests, not SNP (reload kvm_amd with sev_snp=1)",
+            evidence,
+        )
+    return Status.WARN, "neither SEV nor SEV-SNP is on in kvm_amd", evidence
+
+
+_READERS = {"host.cgroups": read_cgroups, "host.sev-vs-snp": read_sev_vs_snp}
+
+
+def issue_states(host: Host, checks: CheckReport | None = None) -> list[IssueState]:
+    """Every known issue with its state: from the checks when present, else read from the host."""
+    out: list[IssueState] = []
+    for issue in load_known_issues():
+        check: CheckResult | None = None
+        if checks is not None:
+            try:
+                check = checks.by_id(issue.check_id)
+            except KeyError:
+                check = None
+        if check is not None:
+            out.append(_from_check(issue, check))
+            continue
+        reader = _READERS.get(issue.check_id)
+        if reader is None:
+            out.append(IssueState(issue, Status.SKIP, "no way to read this on the host", (), "read from the host"))
+            continue
+        status, summary, evidence = reader(host)
+        out.append(IssueState(issue, status, summary, evidence, "read from the host"))
+    return out
+
+
+# ------------------------------------------------------------------------------ error search
+
+
+@dataclass(frozen=True)
+class ErrorMatch:
+    """One knowledge-base entry that matches pasted text, in a form screens and reports share."""
+
+    id: str
+    title: str
+    cause: str
+    fix: str
+    source: str
+    #: The pasted line that matched, when the knowledge base says which.
+    matched: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "cause": self.cause, "fix": self.fix, "source": self.source,
+                "matched": self.matched}
+
+
+def _attr(obj: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(obj, dict) and name in obj:
+            return obj[name]
+        if hasattr(obj, name):
+            return getattr(obj, name)
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def to_error_match(m: Any) -> ErrorMatch:
+    """Adapt one result of ``knowledge.match`` (an entry, or a match holding an entry)."""
+    entry = _attr(m, "entry") or m
+    matched = _attr(m, "line", "matched_line", "matched", "excerpt", "text")
+    return ErrorMatch(
+        id=_text(_attr(entry, "id")),
+        title=_text(_attr(entry, "title", "name", "error")),
+        cause=_text(_attr(entry, "cause")),
+        fix=_text(_attr(entry, "fix", "remedy")),
+        source=_text(_attr(entry, "source", "sources")),
+        matched=_text(matched) or None if isinstance(matched, (str, list, tuple)) else None,
+    )
+
+
+def search_errors(text: str, limit: int = 20) -> list[ErrorMatch]:
+    """The knowledge-base entries whose patterns match ``text`` (best first), deduplicated by id."""
+    if not text.strip():
+        return []
+    from kata_snp_tui import knowledge
+
+    seen: set[str] = set()
+    out: list[ErrorMatch] = []
+    for m in knowledge.match(text):
+        em = to_error_match(m)
+        key = em.id or em.title
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(em)
+        if len(out) >= limit:
+            break
+    return out

@@ -13,6 +13,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ SNAPSHOT_FORMAT = "kata-snp-tui.host-snapshot"
 SNAPSHOT_VERSION = 1
 #: Files larger than this are truncated when read (a probe never needs more).
 MAX_READ_BYTES = 4 * 1024 * 1024
+READ_CHUNK = 64 * 1024
 #: Limits for unpacking a snapshot tarball.
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
@@ -153,7 +155,9 @@ class Host(Protocol):
         """The SEV_PLATFORM_STATUS (and SNP_PLATFORM_STATUS) fields, or None when unreadable."""
         ...
 
-    def resources(self) -> Resources: ...
+    def resources(self, paths: Sequence[str] = ()) -> Resources:
+        """CPU, memory and free disk; ``paths`` asks for the free disk of those paths too."""
+        ...
 
 
 # --------------------------------------------------------------------------------------- live
@@ -180,7 +184,7 @@ class LiveHost:
     def read(self, path: str) -> FileRead:
         try:
             with open(self._p(path), "rb") as fh:
-                return FileRead(path, fh.read(MAX_READ_BYTES))
+                return FileRead(path, _read_bounded(fh))
         except FileNotFoundError:
             return FileRead(path, None, "absent")
         except NotADirectoryError:
@@ -224,69 +228,86 @@ class LiveHost:
             self._sev_status = read_platform_status(self._p("/dev/sev"))
         return self._sev_status  # type: ignore[return-value]
 
-    def resources(self) -> Resources:
+    def refresh(self) -> None:
+        """Forget cached command results and the SEV status, so the next check run reads the host again."""
+        self._command_cache.clear()
+        self._sev_status = False
+
+    def resources(self, paths: Sequence[str] = ()) -> Resources:
         import psutil
 
         mem = psutil.virtual_memory()
         disk: dict[str, int] = {}
-        for path in (str(Path.home()), "/tmp", "/"):
+        for path in (str(Path.home()), "/tmp", "/", *paths):
+            existing = _nearest_existing(self._p(path))
             try:
-                disk[path] = psutil.disk_usage(path).free
+                disk[path] = psutil.disk_usage(existing).free
             except OSError:
                 continue
         return Resources(psutil.cpu_count(logical=True), mem.total, mem.available, disk)
 
 
+def _read_bounded(fh: Any) -> bytes:
+    """Read up to MAX_READ_BYTES in modest chunks: /proc sysctl files fail (ENOMEM) on a 4 MiB read()."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < MAX_READ_BYTES:
+        chunk = fh.read(min(READ_CHUNK, MAX_READ_BYTES - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _nearest_existing(path: str) -> str:
+    """The path itself or its closest existing parent (a workspace may not exist yet)."""
+    current = Path(path)
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    return str(current)
+
+
 def run_probe(key: str, argv: tuple[str, ...], timeout: float) -> CommandResult:
-    """Run one probe command through ``sh``, output merged, bounded in time, never raising."""
-    import sh
+    """Run one short probe command: output and errors merged, bounded in time and size, never raising.
+
+    The command runs in its own session (process group) with stdin closed and ``LC_ALL=C`` (stable
+    wording); on timeout the whole group is killed. Probes print a few lines, so a plain pipe read
+    to the end is enough here (the build runner streams instead).
+    """
+    import signal
+    import subprocess
 
     if shutil.which(argv[0]) is None:
         return CommandResult(key, argv, None, b"", "not found")
-    chunks: list[bytes] = []
-
-    def collect(chunk: bytes) -> None:
-        chunks.append(chunk)
-
     try:
-        proc = sh.Command(argv[0])(
-            *argv[1:],
-            _out=collect,
-            _err_to_out=True,
-            _tty_out=False,
-            _in=None,
-            _out_bufsize=65536,
-            _decode_errors="replace",
-            _encoding="utf-8",
-            _no_out=True,
-            _bg=True,
-            _bg_exc=False,
-            _new_session=True,
-            _ok_code=list(range(256)),
-            _env={**os.environ, "LC_ALL": "C", "LANG": "C"},
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "LC_ALL": "C", "LANG": "C"},
         )
-        proc.wait(timeout=timeout)
-        return CommandResult(key, argv, proc.exit_code, b"".join(chunks)[:MAX_READ_BYTES])
-    except sh.TimeoutException:
-        _kill_session(proc)
-        return CommandResult(key, argv, None, b"".join(chunks), f"timed out after {timeout:g} s")
-    except sh.SignalException as exc:
-        return CommandResult(key, argv, None, b"".join(chunks), f"killed by signal ({exc})")
-    except (OSError, sh.CommandNotFound) as exc:
-        return CommandResult(key, argv, None, b"", str(exc) or "could not run")
-
-
-def _kill_session(proc: Any) -> None:
-    import signal
-
+    except OSError as exc:
+        return CommandResult(key, argv, None, b"", exc.strerror or str(exc) or "could not run")
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, AttributeError):
-        pass
-    try:
-        proc.wait(timeout=2)
-    except Exception:  # noqa: BLE001 - the process is gone or unkillable; nothing more to do
-        pass
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            out, _ = proc.communicate(timeout=2)
+        except subprocess.TimeoutExpired:  # a child left the group and holds the pipe: give up on it
+            proc.kill()
+            out = b""
+        return CommandResult(key, argv, None, (out or b"")[:MAX_READ_BYTES], f"timed out after {timeout:g} s")
+    if proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name if -proc.returncode in signal.valid_signals() else "?"
+        return CommandResult(key, argv, None, out[:MAX_READ_BYTES], f"killed by signal {-proc.returncode} ({name})")
+    return CommandResult(key, argv, proc.returncode, out[:MAX_READ_BYTES])
 
 
 # ----------------------------------------------------------------------------------- snapshot
@@ -303,16 +324,25 @@ class SnapshotHost:
             raise UserError(f"snapshot not found: {self.source}")
         if self.source.is_dir():
             self.root = self.source
-        elif tarfile.is_tarfile(self.source):
+        elif _is_tarfile(self.source):
             self._tmp = tempfile.TemporaryDirectory(prefix="kata-snp-tui-snapshot-")
             self.root = Path(self._tmp.name)
-            safe_extract(self.source, self.root)
+            try:
+                safe_extract(self.source, self.root)
+            except BaseException:
+                self.close()
+                raise
             inner = [p for p in self.root.iterdir()]
             if not (self.root / "snapshot.json").exists() and len(inner) == 1 and inner[0].is_dir():
                 self.root = inner[0]
         else:
             raise UserError(f"not a snapshot directory or .tar.gz: {self.source}")
-        self.manifest = load_manifest(self.root / "snapshot.json")
+        try:
+            self.manifest = load_manifest(self.root / "snapshot.json")
+        except BaseException:
+            self.close()
+            raise
+        self._fs_root = (self.root / "fs").resolve()
         default_label = "demo host" if kind == "demo" else str(self.source)
         self.label = str(self.manifest.get("label") or default_label)
         self.captured_at = str(self.manifest.get("captured_at") or "")
@@ -323,10 +353,18 @@ class SnapshotHost:
             self._tmp = None
 
     def _fs(self, path: str) -> Path | None:
+        """Where ``path`` is kept in the snapshot; None for paths that would leave ``fs/`` (.., links out)."""
         rel = Path(path.lstrip("/"))
         if ".." in rel.parts:
             return None
-        return self.root / "fs" / rel
+        target = self.root / "fs" / rel
+        try:
+            resolved = target.resolve()
+        except (OSError, RuntimeError):
+            return None
+        if resolved != self._fs_root and self._fs_root not in resolved.parents:
+            return None
+        return target
 
     def read(self, path: str) -> FileRead:
         unreadable = self.manifest.get("unreadable") or {}
@@ -378,8 +416,15 @@ class SnapshotHost:
         status = self.manifest.get("sev_platform_status")
         return status if isinstance(status, dict) else None
 
-    def resources(self) -> Resources:
+    def resources(self, paths: Sequence[str] = ()) -> Resources:
         return Resources.from_json(self.manifest.get("resources"))
+
+
+def _is_tarfile(path: Path) -> bool:
+    try:
+        return path.is_file() and tarfile.is_tarfile(path)
+    except OSError:
+        return False
 
 
 def _safe_key(key: str) -> str:

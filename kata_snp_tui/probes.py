@@ -19,9 +19,12 @@ PROBE_COMMANDS: dict[str, tuple[str, ...]] = {
     "bison": ("bison", "--version"),
     "go": ("go", "version"),
     "rustup": ("rustup", "--version"),
+    # The agent needs the musl target (Developer Guide: rustup target add x86_64-unknown-linux-musl).
+    "rustup-targets": ("rustup", "target", "list", "--installed"),
     "cargo": ("cargo", "--version"),
     "docker": ("docker", "--version"),
-    "docker-info": ("docker", "info", "--format", "{{.ServerVersion}}"),
+    # Daemon version and default runtime (the guide's USE_DOCKER=true builds need runc).
+    "docker-info": ("docker", "info", "--format", "{{.ServerVersion}} {{.DefaultRuntime}}"),
     "yq": ("yq", "--version"),
     "containerd": ("containerd", "--version"),
     "ctr": ("ctr", "--version"),

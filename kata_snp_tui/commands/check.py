@@ -1,17 +1,40 @@
-"""`kata-snp-tui check`: being built."""
+"""`kata-snp-tui check [--json] [--demo | --host S]`: run the host checks headless.
+
+Exit status: 0 ready, 1 not ready, 2 bad input (one line on standard error). No Textual here.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
-from kata_snp_tui.errors import UserError
+from kata_snp_tui.cli import add_host_arguments, host_source
 
-HELP = "check (being built)"
+HELP = "check whether this host (or a snapshot, or the demo host) can run SNP guests"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--json", action="store_true", help="print the report as JSON (DESIGN.md format)")
+    add_host_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'check' is not built yet")
+    from kata_snp_tui.checks import run_checks
+    from kata_snp_tui.checks.render import make_console, render_report
+    from kata_snp_tui.host import open_host
+
+    host = open_host(host_source(args))
+    try:
+        report = run_checks(host)
+    finally:
+        close = getattr(host, "close", None)
+        if callable(close):
+            close()
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_report(report, make_console())
+    sys.stdout.flush()
+    return 0 if report.ready else 1

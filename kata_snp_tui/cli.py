@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from kata_snp_tui import __version__
 from kata_snp_tui.errors import UserError
 
-SUBCOMMANDS: tuple[str, ...] = ("check", "snapshot", "build", "config", "verify", "report", "export")
+SUBCOMMANDS: tuple[str, ...] = ("check", "snapshot", "build", "config", "verify", "report", "export", "serve")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,280 @@
+"""What happened to each build step, persisted so a restarted wizard resumes where it stopped.
+
+One JSON file per workspace in the build state folder (files 0600, written atomically)::
+
+    {"format": "kata-snp-tui.build-state", "version": 1, "workspace": "/home/me/kata-snp-workspace",
+     "steps": {"kernel-build": {"status": "failed", "exit_code": 2, "started_at": "2024-...Z",
+                                "duration": 81.2, "log": ".../logs/kernel-build.log", "message": "...",
+                                "pid": 1234, "pid_started": 1717000000.5,
+                                "runner_pid": 1200, "runner_started": 1716999990.1}}}
+
+A step recorded as ``running`` whose runner process is gone (the wizard was killed) becomes
+``cancelled`` ("interrupted") when the state is loaded, and the step's process group, if it is still
+there, is ended (see :meth:`BuildState.recover`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass, field, replace
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from kata_snp_tui import paths
+from kata_snp_tui.atomic import atomic_write
+
+STATE_FORMAT = "kata-snp-tui.build-state"
+STATE_VERSION = 1
+
+
+class StepStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """Done or skipped: a later step that needs this one may run."""
+        return self in (StepStatus.DONE, StepStatus.SKIPPED)
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """The persisted state of one step."""
+
+    status: StepStatus = StepStatus.PENDING
+    exit_code: int | None = None
+    #: ISO 8601, UTC.
+    started_at: str | None = None
+    #: Seconds.
+    duration: float | None = None
+    log: str | None = None
+    message: str = ""
+    pid: int | None = None
+    pid_started: float | None = None
+    runner_pid: int | None = None
+    runner_started: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> StepRecord:
+        if not isinstance(data, dict):
+            return cls()
+        try:
+            status = StepStatus(data.get("status", "pending"))
+        except ValueError:
+            status = StepStatus.PENDING
+
+        def num(key: str, kind: type) -> Any:
+            v = data.get(key)
+            return kind(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+        return cls(
+            status=status,
+            exit_code=num("exit_code", int),
+            started_at=data.get("started_at") if isinstance(data.get("started_at"), str) else None,
+            duration=num("duration", float),
+            log=data.get("log") if isinstance(data.get("log"), str) else None,
+            message=str(data.get("message", "")),
+            pid=num("pid", int),
+            pid_started=num("pid_started", float),
+            runner_pid=num("runner_pid", int),
+            runner_started=num("runner_started", float),
+        )
+
+
+@dataclass(frozen=True)
+class BuildPaths:
+    """Where one kind of build (real or demo) keeps its state, logs and lock."""
+
+    root: Path
+    logs: Path
+
+    @classmethod
+    def default(cls, demo: bool = False) -> BuildPaths:
+        """``state_dir()/logs`` and ``state_dir()/build`` for real builds; ``state_dir()/demo/...`` for the demo."""
+        base = paths.state_dir()
+        if demo:
+            base = paths.ensure_private_dir(base / "demo")
+        return cls(root=base / "build", logs=base / "logs")
+
+    def ensure(self) -> BuildPaths:
+        paths.ensure_private_dir(self.root)
+        paths.ensure_private_dir(self.logs)
+        return self
+
+    def state_file(self, workspace: Path) -> Path:
+        resolved = str(Path(workspace).expanduser().absolute())
+        digest = hashlib.sha256(resolved.encode()).hexdigest()[:10]
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved).name)[:40] or "root"
+        return self.root / f"state-{slug}-{digest}.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / "build.lock"
+
+    def log_file(self, step_id: str) -> Path:
+        return self.logs / f"{step_id}.log"
+
+
+def process_started(pid: int) -> float | None:
+    """The start time of a live process (to tell it from a later one with the same pid)."""
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+
+
+def same_process_alive(pid: int | None, started: float | None) -> bool:
+    if pid is None or started is None:
+        return False
+    now = process_started(pid)
+    if now is None:
+        return False
+    try:
+        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            return False
+    except psutil.Error:
+        return False
+    return abs(now - started) < 0.5
+
+
+@dataclass
+class BuildState:
+    """Step records for one workspace, thread-safe, saved on every change."""
+
+    path: Path
+    workspace: Path
+    _records: dict[str, StepRecord] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    #: What :meth:`load` could not read (a corrupt file is set aside, not fatal).
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, build_paths: BuildPaths, workspace: Path) -> BuildState:
+        build_paths.ensure()
+        state = cls(path=build_paths.state_file(workspace), workspace=Path(workspace))
+        state.load()
+        return state
+
+    # -------------------------------------------------------------------- persistence
+
+    def load(self) -> None:
+        with self._lock:
+            self._records = {}
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                return
+            except (OSError, ValueError) as exc:
+                aside = self.path.with_name(self.path.name + ".corrupt")
+                try:
+                    os.replace(self.path, aside)
+                except OSError:
+                    pass
+                self.problems.append(f"could not read {self.path} ({exc}); set aside as {aside.name}")
+                return
+            if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
+                self.problems.append(f"{self.path} is not a build state file; ignored")
+                return
+            steps = raw.get("steps", {})
+            if isinstance(steps, dict):
+                self._records = {str(k): StepRecord.from_json(v) for k, v in steps.items()}
+
+    def save(self) -> None:
+        with self._lock:
+            data = {
+                "format": STATE_FORMAT,
+                "version": STATE_VERSION,
+                "workspace": str(self.workspace),
+                "steps": {k: v.to_json() for k, v in self._records.items()},
+            }
+            payload = (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, payload, backup=False, mode=0o600)
+            os.chmod(self.path, 0o600)
+
+    # ------------------------------------------------------------------------- access
+
+    def get(self, step_id: str) -> StepRecord:
+        with self._lock:
+            return self._records.get(step_id, StepRecord())
+
+    def status(self, step_id: str) -> StepStatus:
+        return self.get(step_id).status
+
+    def set(self, step_id: str, record: StepRecord) -> None:
+        with self._lock:
+            self._records[step_id] = record
+            self.save()
+
+    def update(self, step_id: str, **changes: Any) -> StepRecord:
+        with self._lock:
+            record = replace(self.get(step_id), **changes)
+            self.set(step_id, record)
+            return record
+
+    def reset(self, step_id: str) -> None:
+        """Forget a step's outcome (back to pending), keeping the log path."""
+        with self._lock:
+            old = self.get(step_id)
+            self.set(step_id, StepRecord(log=old.log))
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._records = {}
+            self.save()
+
+    def snapshot(self) -> dict[str, StepRecord]:
+        with self._lock:
+            return dict(self._records)
+
+    def as_json(self) -> dict[str, dict[str, Any]]:
+        """Plain data for the session report."""
+        with self._lock:
+            return {k: v.to_json() for k, v in self._records.items()}
+
+    # ------------------------------------------------------------------------ recovery
+
+    def recover(self, end_orphans: bool = True) -> list[str]:
+        """Steps left ``running`` by a runner that is gone become ``cancelled``; returns their ids.
+
+        With ``end_orphans``, a step process (group) that outlived its runner is ended too: nobody
+        records its output any more.
+        """
+        interrupted: list[str] = []
+        me = os.getpid()
+        with self._lock:
+            for step_id, rec in list(self._records.items()):
+                if rec.status is not StepStatus.RUNNING:
+                    continue
+                if rec.runner_pid == me or same_process_alive(rec.runner_pid, rec.runner_started):
+                    continue  # still running, here or in another kata-snp-tui
+                message = "interrupted: kata-snp-tui stopped while this step ran"
+                if same_process_alive(rec.pid, rec.pid_started) and rec.pid is not None:
+                    if end_orphans:
+                        from kata_snp_tui.runner import end_process_group
+
+                        end_process_group(rec.pid, grace=2.0)
+                        message += f"; its leftover processes (group {rec.pid}) were ended"
+                    else:
+                        message += f"; its processes (group {rec.pid}) are still running"
+                self._records[step_id] = replace(rec, status=StepStatus.CANCELLED, message=message)
+                interrupted.append(step_id)
+            if interrupted:
+                self.save()
+        return interrupted

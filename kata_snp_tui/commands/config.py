@@ -1,17 +1,217 @@
-"""`kata-snp-tui config`: not built yet."""
+"""`kata-snp-tui config diff|apply|check|install`: the guide's changes to Kata's configuration.toml.
+
+    diff     print the unified diff of the guide's changes; writes nothing
+    apply    write them (atomically, with a timestamped backup; through sudo for a root-owned file)
+    check    list each of the guide's settings as met or not (exit 0 all met, 1 otherwise)
+    install  copy the packaged default into /etc as the Developer Guide does
+
+--containerd works on /etc/containerd/config.toml (the Kata runtime for CRI) instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
 
+from kata_snp_tui.cli import add_host_arguments, host_source
+from kata_snp_tui.config.diff import unified_diff
+from kata_snp_tui.config.discovery import install_default
+from kata_snp_tui.config.loader import LoadedFile, load_file
+from kata_snp_tui.config.patcher import PatchError, PatchResult
+from kata_snp_tui.config.sudo import Sudo
+from kata_snp_tui.config.targets import EditTarget, resolve_targets
+from kata_snp_tui.config.validate import ERROR, INFO, Validation
+from kata_snp_tui.config.writer import read_privileged, save_file
 from kata_snp_tui.errors import UserError
 
-HELP = "config (not built yet)"
+HELP = "the guide's changes to configuration.toml: diff, apply, check (or install the /etc copy)"
+ACTIONS = ("diff", "apply", "check", "install")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("action", choices=ACTIONS, help="diff: show; apply: write; check: met or not; install: copy the default into /etc")
+    parser.add_argument("--file", metavar="F", help="the file to work on (default: the one Kata reads, or /etc/containerd/config.toml)")
+    parser.add_argument("--containerd", action="store_true", help="work on containerd's config.toml (the Kata runtime for CRI)")
+    parser.add_argument("--qemu", metavar="P", help="the SNP QEMU binary (default: the build stage's workspace)")
+    parser.add_argument("--firmware", metavar="P", help="the SNP OVMF firmware (default: the build stage's workspace)")
+    parser.add_argument("--kernel", metavar="P", help="the SNP guest kernel (default: /usr/share/kata-containers/vmlinuz-snp.container)")
+    parser.add_argument("--initrd", metavar="P", help="the initrd (default: /usr/share/kata-containers/kata-containers-initrd.img)")
+    parser.add_argument("--config-path", metavar="P", help="with --containerd: the Kata configuration containerd's kata runtime uses")
+    parser.add_argument("--skip", metavar="ID", action="append", default=[], help="leave this change out (repeatable; see `config check`)")
+    parser.add_argument("--yes", "-y", action="store_true", help="apply or install without asking")
+    add_host_arguments(parser)
+
+
+def _target(args: argparse.Namespace) -> EditTarget:
+    source = host_source(args)
+    file = Path(args.file) if args.file else None
+    targets = resolve_targets(
+        source.kind,
+        file=None if args.containerd else file,
+        containerd_file=file if args.containerd else None,
+        fresh_demo=False,
+        host_exists=_demo_host_exists() if source.kind == "demo" else None,
+    )
+    target = targets.containerd if args.containerd else targets.kata
+    if target.path is None:
+        raise UserError(target.note or "no file to work on: pass --file")
+    return target
+
+
+def _demo_host_exists():  # -> PathExists | None
+    """The recorded demo host's view of which paths exist (None when it cannot be opened)."""
+    try:
+        from kata_snp_tui.host import HostSource, open_host
+
+        return open_host(HostSource("demo")).exists
+    except Exception:  # the demo host is optional here: build outputs still count as present
+        return None
+
+
+def _sudo() -> Sudo:
+    return Sudo(interactive=sys.stdin.isatty())
+
+
+def _load(target: EditTarget) -> LoadedFile:
+    assert target.path is not None
+    return load_file(target.path, privileged_reader=lambda p: read_privileged(p, _sudo()))
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
+    return {"qemu": args.qemu, "firmware": args.firmware, "kernel": args.kernel, "initrd": args.initrd, "config_path": args.config_path}
+
+
+def _accepted(target: EditTarget, skip: list[str]) -> set[str]:
+    ids = [c.id for c in target.changes]
+    unknown = [s for s in skip if s not in ids]
+    if unknown:
+        raise UserError(f"--skip {unknown[0]}: no such change (changes: {', '.join(ids)})")
+    return {i for i in ids if i not in skip}
+
+
+def _print_findings(validation: Validation, stream=sys.stderr) -> None:
+    for f in validation.findings:
+        level = {ERROR: "error", INFO: "note"}.get(f.level, "warning")
+        print(f"{level}: {f.located()}", file=stream)
+
+
+def _patch(args: argparse.Namespace) -> tuple[EditTarget, LoadedFile, PatchResult]:
+    target = _target(args)
+    loaded = _load(target)
+    values = target.default_values(_overrides(args))
+    try:
+        result = target.patch(loaded.text, _accepted(target, args.skip), values)
+    except PatchError as exc:
+        raise UserError(f"{loaded.path}: {exc}") from None
+    return target, loaded, result
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'config' is not built yet")
+    if args.containerd and any((args.qemu, args.firmware, args.kernel, args.initrd)):
+        raise UserError("--qemu, --firmware, --kernel and --initrd are for the Kata configuration, not with --containerd")
+    if args.action == "install":
+        return _install(args)
+    target, loaded, result = _patch(args)
+    if args.action == "check":
+        return _check(target, loaded, result)
+    if args.action == "diff":
+        return _diff(target, loaded, result)
+    return _apply(args, target, loaded, result)
+
+
+def _label(target: EditTarget, loaded: LoadedFile) -> str:
+    return f"{loaded.path} (demo copy of {target.stands_for})" if target.demo_copy else str(loaded.path)
+
+
+def _check(target: EditTarget, loaded: LoadedFile, result: PatchResult) -> int:
+    print(f"{target.title}: {_label(target, loaded)}")
+    width = max(len(r.id) for r in result.changes)
+    for r in result.changes:
+        mark = "met    " if r.met else "not met"
+        if r.met:
+            print(f"  [{mark}] {r.id:<{width}}  {r.current}")
+        else:
+            print(f"  [{mark}] {r.id:<{width}}  {r.current}; wants {r.wanted}")
+    met = sum(1 for r in result.changes if r.met)
+    print(f"{met} of {len(result.changes)} settings met")
+    _print_findings(target.validate(loaded.text))
+    return 0 if result.all_met else 1
+
+
+def _diff(target: EditTarget, loaded: LoadedFile, result: PatchResult) -> int:
+    text = unified_diff(loaded.text, result.text, str(loaded.path))
+    if text:
+        sys.stdout.write(text)
+    else:
+        print(f"nothing to change in {_label(target, loaded)}: every accepted change is already there", file=sys.stderr)
+    _report_failed(result)
+    _print_findings(target.validate(result.text))
+    return 0
+
+
+def _report_failed(result: PatchResult) -> None:
+    for r in result.changes:
+        if r.status == "failed":
+            print(f"warning: {r.id}: {r.detail}", file=sys.stderr)
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(question)
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _apply(args: argparse.Namespace, target: EditTarget, loaded: LoadedFile, result: PatchResult) -> int:
+    if target.discovery is not None and target.discovery.offer_install and not args.file:
+        raise UserError(f"{target.discovery.explain()}: run `kata-snp-tui config install` first")
+    if not result.changed:
+        print(f"nothing to change in {_label(target, loaded)}: every accepted change is already there")
+        return 0
+    validation = target.validate(result.text)
+    if not validation.parses:
+        raise UserError(f"refusing to write {loaded.path}: the result would not parse")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("not applying without confirmation: no terminal to ask on; pass --yes")
+        sys.stdout.write(unified_diff(loaded.text, result.text, str(loaded.path)))
+        _print_findings(validation)
+        applied = sum(1 for r in result.changes if r.status == "apply")
+        if not _confirm(f"Apply {applied} change{'s' if applied != 1 else ''} to {loaded.path}? [y/N] "):
+            print("not applied; nothing was written")
+            return 1
+    saved = save_file(loaded.target, result.text.encode("utf-8"), expected=loaded.fingerprint, sudo=Sudo(interactive=sys.stdin.isatty()))
+    print(f"wrote {saved.path}{' (through sudo)' if saved.via_sudo else ''}")
+    print(f"backup: {saved.backup}" if saved.backup else "backup: none (the file was new)")
+    _report_failed(result)
+    if args.yes:
+        _print_findings(validation)
+    return 0
+
+
+def _install(args: argparse.Namespace) -> int:
+    source = host_source(args)
+    if source.kind != "live":
+        raise UserError("install works on this machine only (not with --demo or --host)")
+    targets = resolve_targets("live")
+    found = targets.kata.discovery
+    assert found is not None
+    if not found.offer_install:
+        if found.etc_path.exists():
+            print(f"{found.etc_path} already exists; nothing to install")
+            return 0
+        raise UserError(found.explain())
+    commands = [" ".join(argv) for argv in found.install_commands()]
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UserError("not installing without confirmation: no terminal to ask on; pass --yes")
+        print("This runs, as root:\n  " + "\n  ".join(commands))
+        if not _confirm("Go ahead? [y/N] "):
+            print("not installed")
+            return 1
+    path = install_default(found, _sudo() if os.geteuid() != 0 else None)
+    print(f"installed {path}; `kata-snp-tui config apply` edits it now")
+    return 0

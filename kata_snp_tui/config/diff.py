@@ -1,0 +1,90 @@
+"""Line diffs: the aligned rows of the side-by-side view and the unified diff the CLI prints."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from kata_snp_tui.config.lexer import split_lines, strip_eol
+
+EQUAL = "equal"
+REPLACE = "replace"
+DELETE = "delete"
+INSERT = "insert"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the side-by-side view: a line on each side, or a blank filler (None) on one side."""
+
+    tag: str
+    left: int | None
+    right: int | None
+
+
+@dataclass(frozen=True)
+class SideBySide:
+    left: list[str]
+    right: list[str]
+    rows: tuple[Row, ...]
+
+    @property
+    def changed_rows(self) -> list[int]:
+        return [i for i, row in enumerate(self.rows) if row.tag != EQUAL]
+
+    def row_of_right(self, line: int) -> int | None:
+        for i, row in enumerate(self.rows):
+            if row.right == line:
+                return i
+        return None
+
+    def row_of_left(self, line: int) -> int | None:
+        for i, row in enumerate(self.rows):
+            if row.left == line:
+                return i
+        return None
+
+    @property
+    def stats(self) -> tuple[int, int]:
+        """(lines removed or changed on the left, lines added or changed on the right)."""
+        removed = sum(1 for r in self.rows if r.tag != EQUAL and r.left is not None)
+        added = sum(1 for r in self.rows if r.tag != EQUAL and r.right is not None)
+        return removed, added
+
+
+def side_by_side(before: str, after: str) -> SideBySide:
+    """Align ``before`` and ``after`` line by line with difflib's opcodes.
+
+    Lines are compared with their endings, so a changed line ending shows; they are displayed without.
+    A replaced block pairs its lines one to one and pads the shorter side with filler rows.
+    """
+    a = split_lines(before)
+    b = split_lines(after)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    rows: list[Row] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows.extend(Row(EQUAL, i1 + k, j1 + k) for k in range(i2 - i1))
+        elif tag == "delete":
+            rows.extend(Row(DELETE, i, None) for i in range(i1, i2))
+        elif tag == "insert":
+            rows.extend(Row(INSERT, None, j) for j in range(j1, j2))
+        else:
+            n = max(i2 - i1, j2 - j1)
+            for k in range(n):
+                left = i1 + k if i1 + k < i2 else None
+                right = j1 + k if j1 + k < j2 else None
+                rows.append(Row(REPLACE, left, right))
+    return SideBySide([strip_eol(x) for x in a], [strip_eol(x) for x in b], tuple(rows))
+
+
+def unified_diff(before: str, after: str, path: str, context: int = 3) -> str:
+    """A unified diff of ``before`` -> ``after`` labelled with ``path`` (empty when they are equal)."""
+    a = [strip_eol(x) + "\n" for x in split_lines(before)]
+    b = [strip_eol(x) + "\n" for x in split_lines(after)]
+    if before == after:
+        return ""
+    lines = list(difflib.unified_diff(a, b, fromfile=f"{path} (current)", tofile=f"{path} (proposed)", n=context))
+    if not lines and before != after:
+        return f"--- {path} (current)\n+++ {path} (proposed)\n(only line endings or the final newline differ)\n"
+    return "".join(lines)

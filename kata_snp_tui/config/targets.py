@@ -1,0 +1,202 @@
+"""The two files stage 3 edits, what to call them on screen, and how each is patched and checked.
+
+* ``kata``: Kata's configuration.toml, found as Kata finds it (discovery.py) or given with ``--file``;
+* ``containerd``: /etc/containerd/config.toml.
+
+On the demo host the editor never touches /etc: it works on scratch copies of a realistic Kata 3.2.0
+configuration.toml and containerd 1.7 config.toml placed under the state folder, fresh for each session,
+and treats the paths the build stage produces as present.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from kata_snp_tui import paths
+from kata_snp_tui.config.changes import Change, ChangeSet, Value, load_change_set
+from kata_snp_tui.config.containerd import CONTAINERD_CONFIG, ContainerdSpec, load_spec, patch_containerd, validate_containerd
+from kata_snp_tui.config.discovery import Discovery, discover
+from kata_snp_tui.config.patcher import PatchResult, patch, revert_change
+from kata_snp_tui.config.validate import Validation, validate
+
+KATA = "kata"
+CONTAINERD = "containerd"
+DEMO_FOLDER = "demo-config"
+DEMO_KATA = "configuration.toml"
+DEMO_CONTAINERD = "containerd-config.toml"
+
+PathExists = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class EditTarget:
+    """One file to edit and how."""
+
+    kind: str
+    #: The file to edit; None when there is none (the note says why).
+    path: Path | None
+    #: What the screen calls it.
+    label: str
+    #: True for the demo's scratch copy.
+    demo_copy: bool = False
+    #: Shown beside the file: where it came from, what to do first.
+    note: str = ""
+    discovery: Discovery | None = None
+    exists: PathExists = os.path.exists
+    #: The path of the real file the demo copy stands for.
+    stands_for: str = ""
+
+    @property
+    def title(self) -> str:
+        return "Kata configuration.toml" if self.kind == KATA else "containerd config.toml"
+
+    # ---- the engine for this kind of file
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return load_change_set().changes if self.kind == KATA else load_spec().changes
+
+    def default_values(self, overrides: Mapping[str, str | None] | None = None) -> dict[str, Value]:
+        if self.kind == KATA:
+            return load_change_set().values(overrides)
+        config_path = (overrides or {}).get("config_path")
+        return load_spec().values(config_path)
+
+    def patch(self, text: str, accepted: set[str] | None, values: Mapping[str, Value]) -> PatchResult:
+        if self.kind == KATA:
+            return patch(text, accepted, values)
+        return patch_containerd(text, accepted, values)
+
+    def validate(self, text: str) -> Validation:
+        if self.kind == KATA:
+            return validate(text, exists=self.exists)
+        return validate_containerd(text)
+
+    def revert(self, text: str, original: str, change: Change) -> str:
+        if self.kind == KATA:
+            return revert_change(text, original, change, load_change_set().table)
+        # containerd changes add whole tables: undo by re-patching the original with what is still
+        # accepted is the caller's job; here a revert is "no hand edits kept".
+        return text
+
+
+def _asset_path(name: str) -> Path:
+    with as_file(files("kata_snp_tui.assets") / "demo" / "config" / name) as p:
+        return Path(p)
+
+
+def prepare_demo_copies(state: Path | None = None, fresh: bool = True) -> tuple[Path, Path]:
+    """Scratch copies of the demo's Kata and containerd configs under the state folder.
+
+    ``fresh`` (the TUI, once a session) starts over from the bundled files and drops old backups;
+    otherwise (the command line) existing copies are kept, so `config apply` then `config check` agree.
+    """
+    folder = paths.ensure_private_dir((state or paths.state_dir()) / DEMO_FOLDER)
+    if fresh:
+        for entry in folder.iterdir():
+            if entry.is_file():
+                entry.unlink()
+    kata = folder / DEMO_KATA
+    containerd = folder / DEMO_CONTAINERD
+    for name, dest in (("configuration.toml", kata), ("containerd-config.toml", containerd)):
+        if fresh or not dest.exists():
+            shutil.copyfile(_asset_path(name), dest)
+            os.chmod(dest, 0o640)
+    return kata, containerd
+
+
+def demo_exists(change_set: ChangeSet | None = None, host_exists: PathExists | None = None) -> PathExists:
+    """The demo's path check: what the build stage produces counts as present; anything else is asked of
+    the (recorded) demo host."""
+    present = set((change_set or load_change_set()).default_paths())
+
+    def exists(path: str) -> bool:
+        if path in present:
+            return True
+        return bool(host_exists(path)) if host_exists is not None else False
+
+    return exists
+
+
+@dataclass(frozen=True)
+class Targets:
+    kata: EditTarget
+    containerd: EditTarget
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def get(self, kind: str) -> EditTarget:
+        return self.kata if kind == KATA else self.containerd
+
+
+def resolve_targets(
+    source_kind: str,
+    *,
+    file: Path | None = None,
+    containerd_file: Path | None = None,
+    root: Path = Path("/"),
+    env: Mapping[str, str] | None = None,
+    host_exists: PathExists | None = None,
+    state: Path | None = None,
+    fresh_demo: bool = True,
+) -> Targets:
+    """The files to edit for a host of ``source_kind`` ("live", "demo" or "snapshot")."""
+    if source_kind == "demo":
+        kata, containerd = prepare_demo_copies(state, fresh=fresh_demo)
+        exists = demo_exists(host_exists=host_exists)
+        return Targets(
+            EditTarget(
+                KATA,
+                kata,
+                f"demo copy of /etc/kata-containers/configuration.toml ({kata})",
+                demo_copy=True,
+                note="Demo: a scratch copy of a Kata 3.2.0 configuration.toml; /etc is never touched.",
+                exists=exists,
+                stands_for="/etc/kata-containers/configuration.toml",
+            ),
+            EditTarget(
+                CONTAINERD,
+                containerd,
+                f"demo copy of /etc/containerd/config.toml ({containerd})",
+                demo_copy=True,
+                note="Demo: a scratch copy of a containerd 1.7 config.toml; /etc is never touched.",
+                exists=exists,
+                stands_for="/etc/containerd/config.toml",
+            ),
+        )
+    if source_kind == "snapshot" and file is None:
+        note = "A host snapshot holds no editable files: pass --file to edit a configuration on this machine."
+        return Targets(
+            EditTarget(KATA, None, "no file (snapshot host)", note=note),
+            EditTarget(CONTAINERD, None, "no file (snapshot host)", note=note),
+        )
+    if file is not None:
+        kata_target = EditTarget(KATA, Path(os.path.abspath(file)), str(Path(os.path.abspath(file))), note="given with --file")
+    else:
+        found = discover(env, root)
+        path = found.chosen.path if found.chosen else None
+        kata_target = EditTarget(KATA, path, str(path) if path else "no configuration.toml found", note=found.explain(), discovery=found)
+    cpath = Path(containerd_file) if containerd_file else root / CONTAINERD_CONFIG
+    containerd_target = EditTarget(
+        CONTAINERD,
+        cpath,
+        str(cpath),
+        note="" if cpath.exists() else f"{cpath} does not exist: `containerd config default | sudo tee {cpath}` creates it",
+    )
+    return Targets(kata_target, containerd_target)
+
+
+__all__ = [
+    "CONTAINERD",
+    "KATA",
+    "EditTarget",
+    "Targets",
+    "ContainerdSpec",
+    "demo_exists",
+    "prepare_demo_copies",
+    "resolve_targets",
+]

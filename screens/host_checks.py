@@ -25,9 +25,9 @@ def verdict_markup(report: CheckReport | None, running: bool) -> str:
         f"[{COLOURS[s]}]{ICONS[s]} {counts[s.value]} {s.value}[/]" for s in Status if counts[s.value]
     )
     if report.ready:
-        head = "[b $success]✔ READY[/] [$text]for SNP guests[/]"
+        head = "[b $text-success]✔ READY[/] [$text]for SNP guests[/]"
     else:
-        head = "[b $error]✖ NOT READY[/] [$text]for SNP guests[/]"
+        head = "[b $text-error]✖ NOT READY[/] [$text]for SNP guests[/]"
     suffix = "  [$text-muted](re-checking…)[/]" if running else ""
     return f"{head}   {tally}{suffix}"
 
@@ -40,7 +40,7 @@ def details_parts(check: CheckResult) -> tuple[str, str, str]:
     )
     evidence = "\n".join(f"[$text-muted]{escape(e.source)}:[/] {escape(e.value)}" for e in check.evidence)
     if check.remedy:
-        remedy = "\n".join(f"[$accent]{escape(line)}[/]" for line in check.remedy.splitlines())
+        remedy = "\n".join(f"[$text-primary]{escape(line)}[/]" for line in check.remedy.splitlines())
     elif check.status is not Status.PASS:
         remedy = "[$text-muted]Nothing to change for this one.[/]"
     else:

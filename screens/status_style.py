@@ -14,13 +14,17 @@ ICONS: dict[Status, str] = {
     Status.INFO: "ℹ",
 }
 
-#: Textual theme variables, so colours follow the theme.
+#: Textual theme variables, so colours follow the theme. The ``$text-*`` variants are the theme's
+#: colours adjusted for text on its background: in textual-light ``$success``/``$warning`` on the
+#: background are 1.8:1 and 1.5:1, ``$text-success``/``$text-warning`` 3.8:1 and 3.3:1. INFO uses
+#: ``$text-primary`` (10.7:1 light, 7.0:1 dark) rather than ``$accent``, which is also the warning
+#: colour in Textual's default themes.
 COLOURS: dict[Status, str] = {
-    Status.PASS: "$success",
-    Status.WARN: "$warning",
-    Status.FAIL: "$error",
+    Status.PASS: "$text-success",
+    Status.WARN: "$text-warning",
+    Status.FAIL: "$text-error",
     Status.SKIP: "$text-muted",
-    Status.INFO: "$accent",
+    Status.INFO: "$text-primary",
 }
 
 

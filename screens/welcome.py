@@ -18,9 +18,9 @@ from kata_snp_tui.screens.status_style import asset_css
 from kata_snp_tui.stages import stage
 
 STATE_ICON = {
-    "done": "[$success]✔[/]",
-    "attention": "[$error]✖[/]",
-    "running": "[$warning]…[/]",
+    "done": "[$text-success]✔[/]",
+    "attention": "[$text-error]✖[/]",
+    "running": "[$text-warning]…[/]",
     "pending": "[$text-muted]○[/]",
 }
 
@@ -65,7 +65,7 @@ class WelcomeScreen(Screen):
         source = app.source  # type: ignore[attr-defined]
         host_line = f"[b]Host[/b]  {escape(source.describe())}"
         if source.kind == "demo":
-            host_line += "\n[$warning]Demo mode: every fact and output shown is recorded data, not this machine.[/]"
+            host_line += "\n[b $text-warning]Demo mode:[/] every fact and output shown is recorded data, not this machine."
         host_line += "\n" + verdict_markup(app.session.checks, running)  # type: ignore[attr-defined]
         self.query_one("#welcome-host", Static).update(Content.from_markup(host_line))
 

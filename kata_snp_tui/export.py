@@ -486,3 +486,41 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
                 lines.append(f"| {key} | `{_md_escape(value)}` |")
         lines.append("")
     return lines
+
+
+def reports_dir() -> Path:
+    from kata_snp_tui.paths import ensure_private_dir, state_dir
+
+    return ensure_private_dir(state_dir() / "reports")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically with mode 0600 (OSError on failure)."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def write_session_files(doc: dict[str, Any], directory: Path | None = None,
+                        when: datetime | None = None) -> tuple[Path, Path]:
+    """Save the report as Markdown and JSON side by side (``session-YYYYmmdd-HHMMSS.md``/``.json``)."""
+    folder = directory or reports_dir()
+    stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+    md = folder / f"session-{stamp}.md"
+    js = folder / f"session-{stamp}.json"
+    write_private(md, to_markdown(doc))
+    write_private(js, to_json_text(doc))
+    return md, js

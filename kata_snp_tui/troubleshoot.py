@@ -8,6 +8,7 @@ is the shared knowledge base (:mod:`kata_snp_tui.knowledge`) matched against pas
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
@@ -169,67 +170,87 @@ def issue_states(host: Host, checks: CheckReport | None = None) -> list[IssueSta
 
 @dataclass(frozen=True)
 class ErrorMatch:
-    """One knowledge-base entry that matches pasted text, in a form screens and reports share."""
+    """One knowledge-base entry found for some text, in a form screens and reports share."""
 
     id: str
     title: str
     cause: str
     fix: str
+    commands: tuple[str, ...]
     source: str
-    #: The pasted line that matched, when the knowledge base says which.
-    matched: str | None
+    #: The line of the searched text that matched (None for a keyword match).
+    line: str | None
+    line_number: int | None
+    #: "pattern" (one of the entry's error patterns occurs in the text) or "keywords".
+    how: str = "pattern"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "cause": self.cause, "fix": self.fix, "source": self.source,
-                "matched": self.matched}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "cause": self.cause,
+            "fix": self.fix,
+            "commands": list(self.commands),
+            "source": self.source,
+            "line": self.line,
+            "line_number": self.line_number,
+            "how": self.how,
+        }
 
 
-def _attr(obj: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return None
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return "\n".join(str(v) for v in value)
-    return str(value)
-
-
-def to_error_match(m: Any) -> ErrorMatch:
-    """Adapt one result of ``knowledge.match`` (an entry, or a match holding an entry)."""
-    entry = _attr(m, "entry") or m
-    matched = _attr(m, "line", "matched_line", "matched", "excerpt", "text")
+def _from_error(error: Any, line: str | None, line_number: int | None, how: str) -> ErrorMatch:
     return ErrorMatch(
-        id=_text(_attr(entry, "id")),
-        title=_text(_attr(entry, "title", "name", "error")),
-        cause=_text(_attr(entry, "cause")),
-        fix=_text(_attr(entry, "fix", "remedy")),
-        source=_text(_attr(entry, "source", "sources")),
-        matched=_text(matched) or None if isinstance(matched, (str, list, tuple)) else None,
+        id=error.id,
+        title=error.title,
+        cause=error.cause,
+        fix=error.fix,
+        commands=tuple(error.commands_for()),
+        source=error.source,
+        line=line,
+        line_number=line_number,
+        how=how,
     )
 
 
-def search_errors(text: str, limit: int = 20) -> list[ErrorMatch]:
-    """The knowledge-base entries whose patterns match ``text`` (best first), deduplicated by id."""
+def search_errors(text: str, limit: int = 20, stage: str | None = None) -> list[ErrorMatch]:
+    """Knowledge-base entries whose error patterns occur in ``text`` (pasted output or a step's log),
+    best first, each with the line that matched."""
     if not text.strip():
         return []
-    from kata_snp_tui import knowledge
+    from kata_snp_tui.knowledge import default_knowledge
 
-    seen: set[str] = set()
+    hits = default_knowledge().find(text, stage=stage)
+    return [_from_error(h.error, h.line, h.line_number, "pattern") for h in hits[:limit]]
+
+
+_WORD = re.compile(r"[\w./:-]{3,}")
+
+
+def search_keywords(text: str, limit: int = 20) -> list[ErrorMatch]:
+    """Entries whose title, cause, fix or commands contain every word of ``text`` (for a typed query)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    if not words:
+        return []
+    from kata_snp_tui.knowledge import default_knowledge
+
     out: list[ErrorMatch] = []
-    for m in knowledge.match(text):
-        em = to_error_match(m)
-        key = em.id or em.title
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(em)
-        if len(out) >= limit:
-            break
+    for error in default_knowledge().errors:
+        hay = " ".join([error.id, error.title, error.cause, error.fix, *error.commands,
+                        *(p.pattern for p in error.patterns)]).lower()
+        if all(w in hay for w in words):
+            out.append(_from_error(error, None, None, "keywords"))
+            if len(out) >= limit:
+                break
     return out
+
+
+def search(text: str, limit: int = 20) -> list[ErrorMatch]:
+    """What the troubleshooting view shows for a query: pattern matches, else keyword matches."""
+    return search_errors(text, limit) or search_keywords(text, limit)
+
+
+def all_errors() -> list[ErrorMatch]:
+    """Every entry of the knowledge base (to browse)."""
+    from kata_snp_tui.knowledge import default_knowledge
+
+    return [_from_error(e, None, None, "all") for e in default_knowledge().errors]

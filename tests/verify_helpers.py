@@ -118,3 +118,200 @@ def write_script(path: Path, body: str) -> Path:
 
 def path_with(bin_dir: Path) -> str:
     return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+# ------------------------------------------------------------------------------- the demo report
+
+
+def _digest(label: str, size: int) -> bytes:
+    import hashlib
+
+    out = b""
+    counter = 0
+    while len(out) < size:
+        out += hashlib.sha512(f"kata-snp-tui demo {label} {counter}".encode()).digest()
+        counter += 1
+    return out[:size]
+
+
+DEMO_REPORT_DATA = b"KATA-SNP-TUI DEMO DATA - recorded for the demo, not SNP hardware".ljust(64, b"\0")[:64]
+
+
+def demo_report_fields() -> ReportFields:
+    """The bundled demo report: realistic values (Milan, firmware 1.51.3 as in the guide, Kata's default
+    policy 0x30000, VMPL 0 as the stdlib client asks), digests derived from labels, and report_data that
+    says it is demo data."""
+    tcb = bytes([3, 0, 0, 0, 0, 0, 8, 115])  # boot loader 3, TEE 0, SNP 8, microcode 115
+    return ReportFields(
+        version=2,
+        guest_svn=0,
+        policy=0x30000,
+        family_id=bytes(16),
+        image_id=bytes(16),
+        vmpl=0,
+        signature_algo=1,
+        current_tcb=tcb,
+        platform_info=0x3,
+        key_info=0,
+        report_data=DEMO_REPORT_DATA,
+        measurement=_digest("measurement", 48),
+        host_data=bytes(32),
+        id_key_digest=bytes(48),
+        author_key_digest=bytes(48),
+        report_id=_digest("report id", 32),
+        report_id_ma=b"\xff" * 32,
+        reported_tcb=tcb,
+        chip_id=_digest("chip id", 64),
+        committed_tcb=tcb,
+        current_fw=(1, 51, 3),
+        committed_fw=(1, 51, 3),
+        launch_tcb=tcb,
+        sig_r=_digest("signature r", 48),
+        sig_s=_digest("signature s", 48),
+    )
+
+
+def demo_report() -> bytes:
+    return build_report(demo_report_fields())
+
+
+# ------------------------------------------------------------------------------ stand-in ctr
+
+
+FAKE_CTR = r'''#!/usr/bin/env python3
+"""A stand-in for ctr: prints like the real one, runs the guest script, fails or hangs (FAKE_CTR_MODE)."""
+import os, subprocess, sys, time
+mode = os.environ.get("FAKE_CTR_MODE", "exec")
+args = sys.argv[1:]
+with open(os.environ["FAKE_CTR_CALLS"], "a") as calls:
+    calls.write(repr(args) + "\n")
+if args[:2] == ["image", "pull"]:
+    if mode == "pull-fail":
+        print("ctr: failed to resolve reference \"%s\": failed to do request: dial tcp: lookup registry-1.docker.io: no such host" % args[2], file=sys.stderr)
+        sys.exit(1)
+    print("%s: resolved       |++++++++++++++++++++++++++++++++++++++|" % args[2])
+    print("elapsed: 0.1 s                                   total:  2.1 MiB (2.1 MiB/s)")
+    print("unpacking linux/amd64 sha256:0000...")
+    print("done: 12.3ms")
+    sys.exit(0)
+if args[:1] == ["run"]:
+    rest = args[1:]
+    image, name, cmd = None, None, []
+    i = 0
+    while i < len(rest):
+        if rest[i] == "--runtime":
+            i += 2
+            continue
+        if rest[i].startswith("--"):
+            i += 1
+            continue
+        image, name, cmd = rest[i], rest[i + 1], rest[i + 2:]
+        break
+    if mode == "exec":
+        # Like a container: run the command it was given, with the guest's dmesg stand-in first on PATH.
+        env = dict(os.environ, PATH=os.environ["FAKE_GUEST_BIN"] + ":" + os.environ.get("PATH", ""))
+        sys.exit(subprocess.call(cmd, env=env))
+    if mode == "canned":
+        sys.stdout.write(open(os.environ["FAKE_CTR_OUTPUT"]).read())
+        sys.exit(0)
+    if mode == "fail":
+        print("ctr: failed to create shim task: failed to launch qemu: exit status 1, error messages from qemu log: "
+              "qemu-system-x86_64: sev_kvm_init: failed to initialize ret=-22 fw_error=0 ''", file=sys.stderr)
+        sys.exit(1)
+    if mode == "hang":
+        print("starting the VM...", flush=True)
+        child = subprocess.Popen(["sleep", "300"])
+        with open(os.environ["FAKE_CTR_PIDS"], "a") as f:
+            f.write("%d\n%d\n" % (os.getpid(), child.pid))
+        time.sleep(300)
+        sys.exit(0)
+if args[:1] in (["task"], ["container"]):
+    sys.exit(0)
+print("ctr: unknown command %r" % args, file=sys.stderr)
+sys.exit(2)
+'''
+
+FAKE_SUDO = r'''#!/bin/sh
+# A stand-in for sudo: -n works when FAKE_SUDO_NOPASSWD=1; -S reads the password from stdin.
+log="${FAKE_SUDO_LOG:-/dev/null}"
+nopass=0; readpw=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) nopass=1; shift ;;
+    -S) readpw=1; shift ;;
+    -p) shift 2 ;;
+    -k|-E) shift ;;
+    *) break ;;
+  esac
+done
+if [ "$readpw" = 1 ]; then
+  IFS= read -r pw
+  if [ "$pw" != "${FAKE_SUDO_PASSWORD:-secret}" ]; then echo "sudo: incorrect password" >&2; exit 1; fi
+  echo "sudo-with-password $*" >> "$log"
+elif [ "$nopass" = 1 ] && [ "${FAKE_SUDO_NOPASSWD:-0}" != 1 ]; then
+  echo "sudo: a password is required" >&2; exit 1
+else
+  echo "sudo $*" >> "$log"
+fi
+exec "$@"
+'''
+
+
+@dataclass
+class FakeCtr:
+    bin_dir: Path
+    calls: Path
+    pids: Path
+    guest_bin: Path
+    env: dict[str, str]
+
+    def call_list(self) -> list[list[str]]:
+        import ast
+
+        if not self.calls.exists():
+            return []
+        return [ast.literal_eval(line) for line in self.calls.read_text().splitlines() if line]
+
+    def recorded_pids(self) -> list[int]:
+        if not self.pids.exists():
+            return []
+        return [int(p) for p in self.pids.read_text().split()]
+
+
+def install_fake_ctr(tmp_path: Path, mode: str = "exec", dmesg_text: str | None = None,
+                     output: Path | None = None, sudo: bool = False) -> FakeCtr:
+    """Put a stand-in ``ctr`` (and optionally ``sudo``) first on a PATH; returns the env to use."""
+    import sys
+
+    bin_dir = tmp_path / "fakebin"
+    guest_bin = tmp_path / "guestbin"
+    bin_dir.mkdir(exist_ok=True)
+    guest_bin.mkdir(exist_ok=True)
+    ctr = bin_dir / "ctr"
+    ctr.write_text(FAKE_CTR.replace("#!/usr/bin/env python3", f"#!{sys.executable}", 1))
+    ctr.chmod(0o755)
+    if sudo:
+        write_script(bin_dir / "sudo", FAKE_SUDO.split("\n", 1)[1])
+    dmesg_file = tmp_path / "guest-dmesg.txt"
+    dmesg_file.write_text(dmesg_text or "")
+    write_script(guest_bin / "dmesg", f"cat '{dmesg_file}'\n")
+    env = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "FAKE_CTR_MODE": mode,
+        "FAKE_CTR_CALLS": str(tmp_path / "ctr-calls.txt"),
+        "FAKE_CTR_PIDS": str(tmp_path / "ctr-pids.txt"),
+        "FAKE_GUEST_BIN": str(guest_bin),
+    }
+    if output is not None:
+        env["FAKE_CTR_OUTPUT"] = str(output)
+    return FakeCtr(bin_dir, tmp_path / "ctr-calls.txt", tmp_path / "ctr-pids.txt", guest_bin, env)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

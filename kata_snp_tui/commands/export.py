@@ -7,7 +7,6 @@ and writes the report as Markdown (default) or JSON to standard output or to FIL
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -27,23 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def write_report(path: Path, text: str) -> None:
     """Write a report file 0600 atomically; a clear error when the folder does not exist or is not writable."""
+    from kata_snp_tui.export import write_private
+
     if path.is_dir():
         raise UserError(f"output is a directory: {path}")
     if not path.parent.exists():
         raise UserError(f"output folder does not exist: {path.parent}")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_private(path, text)
     except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

@@ -133,6 +133,7 @@ class Verification:
             "failure": self.failure,
             "steps": [s.to_json() for s in self.steps],
             "attestation": self.attestation.to_json(),
+            "hints": list(self.extra.get("hints", [])),
         }
         if self.attestation.report is not None:
             out["report"] = self.attestation.report.to_json()

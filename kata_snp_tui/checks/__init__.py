@@ -90,7 +90,8 @@ def collect_facts(host: Host, workspace: Path | None = None) -> Facts:
     refresh = getattr(host, "refresh", None)
     if callable(refresh):
         refresh()
-    return Facts(host, workspace if workspace is not None else default_workspace())
+    ws = Path(workspace if workspace is not None else default_workspace()).expanduser()
+    return Facts(host, ws if ws.is_absolute() else ws.absolute())
 
 
 def run_checks(host: Host, workspace: Path | None = None) -> CheckReport:

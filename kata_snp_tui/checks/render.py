@@ -84,7 +84,7 @@ def render_report(report: CheckReport, console: Console) -> None:
     icons = _icons(console)
     host = report.host
     title = f"Host checks: {host.get('label', '?')} ({host.get('kind', '?')})"
-    console.print(Text(title, style="bold"))
+    console.print(Text(title, style="bold"), soft_wrap=True)
     facts = [f"kernel {host['kernel']}" if host.get("kernel") else None,
              f"kernel log: {host['kernel_log']}" if host.get("kernel_log") else None,
              f"captured {host['captured_at']}" if host.get("captured_at") else None]
@@ -114,7 +114,7 @@ def _render_check(console: Console, check: CheckResult, icons: dict[Status, str]
         (f"{check.id:<{id_width}}", "bold" if check.status in (Status.FAIL, Status.WARN) else ""), "  ",
     )
     room = max(console.width - len(prefix), 30)
-    lines = textwrap.wrap(check.summary, width=room) or [""]
+    lines = textwrap.wrap(check.summary, width=room, break_on_hyphens=False) or [""]
     console.print(Text.assemble(prefix, lines[0]), soft_wrap=True)
     hang = " " * len(prefix)
     for line in lines[1:]:

@@ -140,3 +140,12 @@ def test_bad_arguments_exit_2_with_one_line(args: tuple[str, ...]) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("kata-snp-tui: ")
+
+
+def test_serve_refuses_a_snapshot_it_would_not_show() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "kata_snp_tui", "--host", "some-snapshot", "serve", "--port", str(free_port())],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2
+    assert "serve always shows the bundled demo host" in result.stderr

@@ -26,14 +26,32 @@ def light(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
-def _app():
+def _demo_app():
+    return make_app(HostSource("demo"), clock=lambda: FROZEN, run_checks_on_start=True)
+
+
+def _live_app():
     return make_app(HostSource("live"), clock=lambda: FROZEN, run_checks_on_start=False)
 
 
-def _with_report(stage_key: str | None):
+def _demo_checks(stage_key: str | None):
+    """The bundled demo host's real checks (a healthy host: pass and info), then the stage."""
+
     async def run_before(pilot) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert pilot.app.session.checks is not None and pilot.app.session.checks.ready
         if stage_key:
             await pilot.press(stage_key)
+        await pilot.pause()
+        assert pilot.app.theme == "textual-light"
+
+    return run_before
+
+
+def _every_status(stage_key: str):
+    async def run_before(pilot) -> None:
+        await pilot.press(stage_key)
         pilot.app.set_checks(sample_report())  # every status once: pass, warn, fail, skip, info
         await pilot.pause()
         assert pilot.app.theme == "textual-light"
@@ -42,11 +60,17 @@ def _with_report(stage_key: str | None):
 
 
 def test_snapshot_welcome_light_120x40(snap_compare, light) -> None:
-    assert snap_compare(_app(), terminal_size=(120, 40), run_before=_with_report(None))
+    """The demo host: the "Demo mode" line (a $text-warning label) and the verdict."""
+    assert snap_compare(_demo_app(), terminal_size=(120, 40), run_before=_demo_checks(None))
 
 
 def test_snapshot_checks_light_120x40(snap_compare, light) -> None:
-    assert snap_compare(_app(), terminal_size=(120, 40), run_before=_with_report("f3"))
+    assert snap_compare(_demo_app(), terminal_size=(120, 40), run_before=_demo_checks("f3"))
+
+
+def test_snapshot_checks_light_every_status_120x40(snap_compare, light) -> None:
+    """A hand-made report with a failure, a warning, a skip and an info, for the colours the demo never shows."""
+    assert snap_compare(_live_app(), terminal_size=(120, 40), run_before=_every_status("f3"))
 
 
 # --------------------------------------------------------------------- measured contrast

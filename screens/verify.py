@@ -1,9 +1,333 @@
-"""Placeholder until this stage is built."""
+"""Stage 4: run busybox in a Kata SNP VM, read the guest's dmesg, get and decode an attestation report.
+
+Left: the run's live output (batched into a Log). Right: the verdict in block letters, the checklist
+of SNP signals (each with its line), the attestation report decoded, and on failure the known errors
+that match the output with their fix. The run itself is :class:`kata_snp_tui.verify.run.VerifyRun`
+(real processes through the shared runner) in a thread worker; this screen only renders and asks.
+"""
 
 from __future__ import annotations
 
-from kata_snp_tui.screens.not_built import NotBuiltScreen
+import threading
+from dataclasses import replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.markup import escape
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Log, Static
+from textual.worker import Worker, WorkerState
+
+from kata_snp_tui.runner import OutputQueue
+from kata_snp_tui.screens.status_style import asset_css
+from kata_snp_tui.screens.verify_banner import VerdictBanner
+from kata_snp_tui.screens.verify_hints import HintList
+from kata_snp_tui.screens.verify_options import VerifyOptionsScreen
+from kata_snp_tui.screens.verify_password import SudoPasswordScreen
+from kata_snp_tui.screens.verify_report_panel import ReportPanel
+from kata_snp_tui.screens.verify_rows import RowData, RowList
+from kata_snp_tui.screens.verify_signals import SignalChecklist
+from kata_snp_tui.verify.guest_script import SECTION_PREFIX
+from kata_snp_tui.verify.result import NO_TOOL, Verification
+from kata_snp_tui.verify.run import PYTHON_IMAGE, RunEvent, VerifyOptions, VerifyRun, demo_images
+
+LOG_MAX_LINES = 20_000
+DRAIN_INTERVAL = 0.05
+#: Below this width the output is hidden when a run ends, so the result has the whole width.
+NARROW = 100
+
+_PHASES = {
+    "dmesg": "guest: reading dmesg",
+    "sev-guest": "guest: creating /dev/sev-guest",
+    "attestation": "guest: asking for an attestation report",
+    "done": "guest: finished",
+}
 
 
-class VerifyScreen(NotBuiltScreen):
-    STAGE_ID = "verify"
+class VerifyScreen(Screen):
+    """See the module docstring."""
+
+    CSS_PATH = asset_css("verify.tcss")
+
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("c", "cancel", "Cancel run"),
+        Binding("o", "options", "Options"),
+        Binding("i", "python_image", "Use python image", show=False),
+        Binding("e", "export", "Export report"),
+        Binding("l", "toggle_output", "Output on/off"),
+    ]
+
+    class Event(Message):
+        """A step started or ended (posted from the run's thread)."""
+
+        def __init__(self, event: RunEvent) -> None:
+            super().__init__()
+            self.event = event
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue = OutputQueue()
+        self._run: VerifyRun | None = None
+        self._cancel_requested = threading.Event()
+        self.options: VerifyOptions | None = None
+        self.verification: Verification | None = None
+        self._phase = ""
+
+    # ------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="verify-summary")
+        with Horizontal(id="verify-body"):
+            with Vertical(id="verify-output"):
+                yield Static("[b]Output[/b]", id="verify-output-title")
+                yield Log(id="verify-log", max_lines=LOG_MAX_LINES, auto_scroll=True)
+            with VerticalScroll(id="verify-results"):
+                yield VerdictBanner(id="verify-banner")
+                yield Static("", id="verify-status")
+                yield RowList(id="verify-steps")
+                yield Static("[b]SNP signals in the guest's dmesg[/b]", classes="verify-section")
+                yield SignalChecklist(id="verify-signals")
+                yield Static("[b]Attestation report[/b]", classes="verify-section")
+                yield ReportPanel(id="verify-report")
+                yield Static("[b]Known errors matching the output[/b]", classes="verify-section",
+                             id="verify-hints-title")
+                yield HintList(id="verify-hints")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        source = self.app.source  # type: ignore[attr-defined]
+        self.options = VerifyOptions(demo=source.kind == "demo")
+        self.set_interval(DRAIN_INTERVAL, self._drain)
+        previous = getattr(self.app.session, "verification", None)  # type: ignore[attr-defined]
+        if isinstance(previous, Verification):
+            self.verification = previous
+        self._render_all()
+
+    # ----------------------------------------------------------------------------- rendering
+
+    @property
+    def running(self) -> bool:
+        return self._run is not None
+
+    def _summary_markup(self) -> str:
+        o = self.options
+        assert o is not None
+        parts = [
+            f"[$text-muted]image[/] {escape(o.image)}",
+            f"[$text-muted]runtime[/] {escape(o.runtime)}",
+            f"[$text-muted]name[/] {escape(o.name)}",
+            f"[$text-muted]report[/] {'yes' if o.attest else 'no'}",
+        ]
+        head = "  ".join(parts)
+        if o.demo:
+            head = "[b $warning]DEMO[/] [$warning]replays the demo host's recorded run (real processes)[/]\n" + head
+        keys = "[$text-muted]r run · c cancel · o options · l output on/off · e export the session report[/]"
+        return f"{head}\n{keys}"
+
+    def _render_all(self) -> None:
+        self.query_one("#verify-summary", Static).update(Content.from_markup(self._summary_markup()))
+        v = self.verification
+        banner = self.query_one(VerdictBanner)
+        status = self.query_one("#verify-status", Static)
+        if self.running:
+            banner.show(None, "Running…")
+            status.update(Content.from_markup(f"[$accent]{escape(self._phase or 'starting')}[/]"))
+        elif v is None:
+            banner.show(None, "Not run yet", "press r to run the guide's test")
+            status.update("")
+        else:
+            detail = "DEMO: recorded run" if v.demo else ""
+            banner.show(v.verdict, detail=detail)
+            status.update(Content.from_markup(self._status_markup(v)))
+        self.query_one("#verify-steps", RowList).set_rows([] if self.running else self._step_rows(v))
+        self.query_one(SignalChecklist).show(v.guest if v else None)
+        hint = None
+        if v is not None and v.attestation.status == NO_TOOL and self.options is not None \
+                and self.options.image != PYTHON_IMAGE:
+            hint = f"Press i to run again with {PYTHON_IMAGE} (it has python3)."
+        self.query_one(ReportPanel).show(v.attestation if v else None, hint)
+        hints = list(v.extra.get("hints", [])) if v else []
+        self.query_one(HintList).show(hints)
+        self.query_one("#verify-hints-title").display = bool(hints)
+
+    def _status_markup(self, v: Verification) -> str:
+        lines: list[str] = []
+        if v.run_failed and v.failure:
+            lines.append(f"[$error]✖ {escape(v.failure)}[/]")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _step_rows(v: Verification | None) -> list[RowData]:
+        if v is None:
+            return []
+        rows: list[RowData] = []
+        for step in v.steps:
+            colour, mark = {"done": ("$success", "✔"), "failed": ("$error", "✖"), "timed out": ("$error", "✖"),
+                            "cancelled": ("$warning", "■")}.get(step.status, ("$text-muted", "○"))
+            details = (f"[$text-muted]log {escape(step.log_path)}[/]",) if step.log_path else ()
+            rows.append(RowData(f"[{colour}]{mark}[/]", f"{escape(step.title)} [{colour}]{escape(step.status)}[/]",
+                                details))
+        return rows
+
+    def _drain(self, final: bool = False) -> None:
+        lines = self._queue.drain(final=final)
+        if not lines:
+            return
+        for line in lines:
+            if line.startswith(SECTION_PREFIX):
+                name = line[len(SECTION_PREFIX):].strip().split(" ", 1)[0]
+                if name in _PHASES:
+                    self._phase = _PHASES[name]
+                    if self.running:
+                        self.query_one("#verify-status", Static).update(
+                            Content.from_markup(f"[$accent]{escape(self._phase)}[/]"))
+        self.query_one("#verify-log", Log).write_lines(lines)
+
+    # ------------------------------------------------------------------------------- actions
+
+    def action_run(self) -> None:
+        if self.running:
+            self.notify("A run is already going; c cancels it.", severity="warning", timeout=3)
+            return
+        assert self.options is not None
+        problems = self.options.problems()
+        if problems:
+            self.notify(problems[0], severity="error")
+            return
+        try:
+            run = VerifyRun(self.options, on_output=self._queue.put, on_event=self._on_run_event,
+                            clock=self.app.session.clock)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - a bad option or demo image: tell the user
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self._run = run
+        self.query_one("#verify-output").display = True
+        self._cancel_requested.clear()
+        self._phase = "starting"
+        log = self.query_one("#verify-log", Log)
+        log.clear()
+        log.write_lines([f"$ {line}" for line in run.plan.guide_commands])
+        self.verification = None
+        self._render_all()
+        self._execute(run)
+
+    def _on_run_event(self, event: RunEvent) -> None:
+        self.post_message(self.Event(event))
+
+    @on(Event)
+    def _step_event(self, message: Event) -> None:
+        ev = message.event
+        if ev.kind == "start":
+            self._phase = ev.title
+        elif ev.kind == "end" and ev.outcome is not None:
+            self._drain()
+            self.query_one("#verify-log", Log).write_line(f"### {ev.title}: {ev.outcome.message}")
+        if self.running:
+            self.query_one("#verify-status", Static).update(Content.from_markup(f"[$accent]{escape(self._phase)}[/]"))
+
+    @work(thread=True, exclusive=True, group="verify-run", exit_on_error=False, description="Verify run")
+    def _execute(self, run: VerifyRun) -> Verification | None:
+        password: str | None = None
+        if not run.options.demo and run.needs_password():
+            password = self._ask_password()
+            if password is None:
+                return None
+        return run.execute(password=password)
+
+    def _ask_password(self) -> str | None:
+        box: dict[str, str | None] = {}
+        done = threading.Event()
+
+        def answered(value: str | None) -> None:
+            box["value"] = value
+            done.set()
+
+        why = "ctr needs root: sudo asks for your password to pull the image and run the container."
+        self.app.call_from_thread(self.app.push_screen, SudoPasswordScreen(why), answered)
+        while not done.wait(0.1):
+            if self._cancel_requested.is_set():
+                return None
+        return box.get("value")
+
+    @on(Worker.StateChanged)
+    def _worker_done(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "verify-run":
+            return
+        event.stop()  # handled here; the app's generic handler would notify a second time
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self._drain(final=True)
+        self._run = None
+        if event.state is WorkerState.SUCCESS:
+            result = event.worker.result
+            if result is None:
+                self.notify("Run not started (no password given).", severity="warning", timeout=4)
+            else:
+                self._finish(result)
+        elif event.state is WorkerState.ERROR:
+            self.notify(f"The run could not finish: {event.worker.error}", severity="error", timeout=10)
+        self._render_all()
+
+    def _finish(self, verification: Verification) -> None:
+        self.verification = verification
+        if self.size.width < NARROW:
+            self.query_one("#verify-output").display = False  # room for the result; l shows the output
+        self.app.session.verification = verification  # type: ignore[attr-defined]
+        v = verification
+        severity = "information" if v.ok else "warning"
+        self.notify(f"Verdict: {v.guest.title}", severity=severity, timeout=5)
+
+    def action_cancel(self) -> None:
+        if self._run is None:
+            self.notify("Nothing is running.", timeout=2)
+            return
+        self._cancel_requested.set()
+        self._run.cancel()
+        self.notify("Cancelling: ending the run's processes…", timeout=3)
+
+    def action_options(self) -> None:
+        if self.running:
+            self.notify("Wait for the run to end (or cancel it) first.", severity="warning", timeout=3)
+            return
+        assert self.options is not None
+        images = demo_images() if self.options.demo else None
+
+        def apply(new: VerifyOptions | None) -> None:
+            if new is not None:
+                self.options = new
+                self._render_all()
+
+        self.app.push_screen(VerifyOptionsScreen(self.options, images), apply)
+
+    def action_toggle_output(self) -> None:
+        output = self.query_one("#verify-output")
+        output.display = not output.display
+
+    def action_python_image(self) -> None:
+        if self.running or self.options is None:
+            return
+        self.options = replace(self.options, image=PYTHON_IMAGE)
+        self.action_run()
+
+    def action_export(self) -> None:
+        from kata_snp_tui.export import from_session, write_session_files
+
+        try:
+            doc = from_session(self.app.session)  # type: ignore[attr-defined]
+            md, js = write_session_files(doc, when=self.app.session.clock())  # type: ignore[attr-defined]
+        except OSError as exc:
+            self.notify(f"Could not write the session report: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"Session report written:\n{md}\n{js}", timeout=8)
+
+    def cancel_for_exit(self) -> Any:
+        """End a running verify run (for an app that is quitting)."""
+        if self._run is not None:
+            self._run.cancel()

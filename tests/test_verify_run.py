@@ -109,7 +109,7 @@ def test_report_obtained_from_the_guest_output(tmp_path: Path, monkeypatch: pyte
     assert v.report is not None and v.report.is_demo
     assert v.attestation.report_data_matches is True
     data = v.to_json()
-    assert data["report"]["current_firmware"] == "1.51.3"
+    assert data["report"]["current_firmware"] == "1.55.21"
     # asked for other data than the recording carries: the mismatch is reported, not hidden
     other = VerifyRun(VerifyOptions(image="docker.io/library/python:3.12-alpine", report_data=bytes(64))).execute()
     assert other.attestation.report_data_matches is False
@@ -243,7 +243,8 @@ def test_demo_report_asset_is_the_documented_demo_report() -> None:
     assert raw == demo_report()
     r = decode_any(raw).report
     assert r.is_demo and r.report_data.startswith(b"KATA-SNP-TUI DEMO DATA")
-    assert str(r.current_firmware) == "1.51.3" and r.policy.raw == 0x30000
+    assert str(r.current_firmware) == "1.55.21" and r.policy.raw == 0x30000
+    assert r.reported_tcb.raw == 0x4815000000000007 and r.reported_tcb.snp == 21
 
 
 def test_demo_plan_replays_with_the_real_machinery() -> None:

@@ -138,10 +138,10 @@ DEMO_REPORT_DATA = b"KATA-SNP-TUI DEMO DATA - recorded for the demo, not SNP har
 
 
 def demo_report_fields() -> ReportFields:
-    """The bundled demo report: realistic values (Milan, firmware 1.51.3 as in the guide, Kata's default
-    policy 0x30000, VMPL 0 as the stdlib client asks), digests derived from labels, and report_data that
-    says it is demo data."""
-    tcb = bytes([3, 0, 0, 0, 0, 0, 8, 115])  # boot loader 3, TEE 0, SNP 8, microcode 115
+    """The bundled demo report: realistic values matching the demo host (Genoa, SEV firmware 1.55 build 21,
+    TCB 0x4815000000000007 as its SNP_PLATFORM_STATUS says), Kata's default policy 0x30000, VMPL 0 as the
+    stdlib client asks; digests derived from labels; report_data that says it is demo data."""
+    tcb = (0x4815000000000007).to_bytes(8, "little")  # boot loader 7, TEE 0, SNP 21, microcode 72
     return ReportFields(
         version=2,
         guest_svn=0,
@@ -163,8 +163,8 @@ def demo_report_fields() -> ReportFields:
         reported_tcb=tcb,
         chip_id=_digest("chip id", 64),
         committed_tcb=tcb,
-        current_fw=(1, 51, 3),
-        committed_fw=(1, 51, 3),
+        current_fw=(1, 55, 21),
+        committed_fw=(1, 55, 21),
         launch_tcb=tcb,
         sig_r=_digest("signature r", 48),
         sig_s=_digest("signature s", 48),

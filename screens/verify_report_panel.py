@@ -1,0 +1,59 @@
+"""The decoded attestation report in short: measurement, policy, TCB, chip id, report_data match."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+
+from kata_snp_tui.screens.verify_rows import RowData, RowList
+from kata_snp_tui.verify.result import OBTAINED, Attestation
+
+
+def _hex_lines(data: bytes, per_line: int = 24) -> tuple[str, ...]:
+    text = data.hex()
+    step = per_line * 2
+    return tuple(text[i:i + step] for i in range(0, len(text), step))
+
+
+def attestation_rows(att: Attestation, hint: str | None = None) -> list[RowData]:
+    rows: list[RowData] = []
+    if att.status != OBTAINED or att.report is None:
+        colour, mark = {"not-attempted": ("$text-muted", "○"), "no-tool": ("$warning", "▲")}.get(
+            att.status, ("$error", "✖"))
+        details = tuple(f"[$text-muted]guest:[/] {escape(line)}" for line in att.error_lines)
+        rows.append(RowData(f"[{colour}]{mark}[/]", f"[{colour}]{escape(att.message)}[/]", details))
+        if hint:
+            rows.append(RowData("[$accent]→[/]", f"[b $accent]{escape(hint)}[/]"))
+        return rows
+    r = att.report
+    if r.is_demo:
+        rows.append(RowData("[$warning]▲[/]", "[b $warning]DEMO DATA[/] [$warning]built for the demo host, "
+                                             "not obtained from SNP hardware[/]"))
+    match = att.report_data_matches
+    if match is True:
+        rows.append(RowData("[$success]✔[/]", "report_data matches the 64 bytes asked for"))
+    elif match is False:
+        rows.append(RowData("[$error]✖[/]", "[$error]report_data does NOT match what was asked[/]",
+                            (f"[$text-muted]got[/] {escape(r.report_data.hex())}",)))
+    rows += [
+        RowData("", f"obtained with [b]{escape(att.method or '?')}[/b]  [$text-muted]version[/] {r.version}  "
+                    f"[$text-muted]VMPL[/] {r.vmpl}  [$text-muted]guest SVN[/] {r.guest_svn}"),
+        RowData("", "[b]measurement[/b]", _hex_lines(r.measurement)),
+        RowData("", f"[b]policy[/b] {escape(str(r.policy))}"),
+        RowData("", f"[b]reported TCB[/b] {escape(str(r.reported_tcb))}"),
+        RowData("", f"[b]firmware[/b] {r.current_firmware} [$text-muted](committed {r.committed_firmware})[/]"),
+        RowData("", f"[b]platform[/b] {escape(str(r.platform_info))}"),
+        RowData("", "[b]chip id[/b]" + (" [$text-muted](masked)[/]" if r.chip_id_masked else ""),
+                _hex_lines(r.chip_id)),
+        RowData("", f"[b]signature[/b] {escape(r.signature_algo_name)}, {escape(r.signing_key)}",
+                ("[$text-muted]not checked here: snpguest verify attestation checks it against AMD's "
+                 "certificate chain[/]",)),
+    ]
+    return rows
+
+
+class ReportPanel(RowList):
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__("No attestation report yet.", id=id)
+
+    def show(self, att: Attestation | None, hint: str | None = None) -> None:
+        self.set_rows(attestation_rows(att, hint) if att is not None else [])

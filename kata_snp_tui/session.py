@@ -24,5 +24,9 @@ class Session:
     clock: Callable[[], datetime] = utc_now
     started_at: datetime = field(default_factory=utc_now)
     checks: CheckReport | None = None
+    #: Stage 4's last result (kata_snp_tui.verify.result.Verification), set by the Verify screen.
+    verification: Any = None
+    #: Stage 3's writes (kata_snp_tui.config.record.AppliedConfig: file, backup, unified diff), in order.
+    config_applied: list[Any] = field(default_factory=list)
     #: Filled by the later stages (build states, configuration change, verification, report).
     extras: dict[str, Any] = field(default_factory=dict)

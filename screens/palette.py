@@ -14,6 +14,17 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from kata_snp_tui.screens.help import KeyHelp, screen_keys, stage_of
 
 
+class StageDiscoveryHit(DiscoveryHit):
+    """A stage action offered when the palette opens: listed before the app-wide commands.
+
+    The palette orders what it shows by score, and every plain discovery hit scores 0.
+    """
+
+    @property
+    def score(self) -> float:
+        return 1.0
+
+
 class StageActionsProvider(Provider):
     """Commands for the current stage's actions (``Host checks: Re-run checks  [r]``)."""
 
@@ -35,7 +46,7 @@ class StageActionsProvider(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, key in self._commands():
-            yield DiscoveryHit(name, partial(self._run, key), help=help_text)
+            yield StageDiscoveryHit(name, partial(self._run, key), text=name, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

@@ -38,6 +38,9 @@ async def test_palette_lists_the_current_stages_actions() -> None:
         for binding in calling.BINDINGS:
             assert f"Host checks: {binding.description}" in prompts
             assert f"Key: {binding.key}" in prompts
+        # The stage's own actions come first, before the app-wide commands.
+        first = _prompts(palette)[: len(calling.BINDINGS)]
+        assert all(p.startswith("Host checks: ") for p in first), first
 
 
 async def test_palette_runs_the_chosen_action() -> None:

@@ -31,7 +31,9 @@ SCOPE_TITLES: dict[str, str] = {
 
 #: Textual's own screen keys (focus next/previous, copy): listed under "Everywhere", not as this screen's.
 _GENERIC_SCREEN_BINDINGS: frozenset[tuple[str, str]] = frozenset(
-    (key, binding.action) for key, binding in BindingsMap(Screen.BINDINGS).key_to_bindings.items() for binding in binding
+    (key, binding.action)
+    for key, bindings in BindingsMap(Screen.BINDINGS).key_to_bindings.items()
+    for binding in bindings
 )
 
 

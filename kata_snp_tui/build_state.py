@@ -103,6 +103,9 @@ class BuildPaths:
 
     root: Path
     logs: Path
+    #: The demo keeps one state file whatever the workspace (its workspace is its own, see
+    #: :func:`demo_workspace`).
+    demo: bool = False
 
     @classmethod
     def default(cls, demo: bool = False) -> BuildPaths:
@@ -110,7 +113,7 @@ class BuildPaths:
         base = paths.state_dir()
         if demo:
             base = paths.ensure_private_dir(base / "demo")
-        return cls(root=base / "build", logs=base / "logs")
+        return cls(root=base / "build", logs=base / "logs", demo=demo)
 
     def ensure(self) -> BuildPaths:
         paths.ensure_private_dir(self.root)
@@ -118,6 +121,8 @@ class BuildPaths:
         return self
 
     def state_file(self, workspace: Path) -> Path:
+        if self.demo:
+            return self.root / "state-demo.json"
         resolved = str(Path(workspace).expanduser().absolute())
         digest = hashlib.sha256(resolved.encode()).hexdigest()[:10]
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved).name)[:40] or "root"
@@ -129,6 +134,18 @@ class BuildPaths:
 
     def log_file(self, step_id: str) -> Path:
         return self.logs / f"{step_id}.log"
+
+
+def demo_workspace() -> Path:
+    """Where the demo's build "happens": a folder of the state dir, never the user's workspace."""
+    return paths.ensure_private_dir(paths.state_dir() / "demo" / "workspace")
+
+
+def workspace_for(demo: bool, workspace: Path | str | None = None) -> Path:
+    """The build workspace: the demo's own, the one given, or ``paths.default_workspace()``."""
+    if demo:
+        return demo_workspace()
+    return Path(workspace).expanduser() if workspace else paths.default_workspace()
 
 
 def process_started(pid: int) -> float | None:

@@ -70,7 +70,7 @@ from kata_snp_tui.build_state import (
     process_started,
 )
 from kata_snp_tui.errors import UserError
-from kata_snp_tui.recipe import Step, display_command
+from kata_snp_tui.recipe import Recipe, Step, TreeStatus, display_command, load_recipe
 from kata_snp_tui.sudo import PasswordRequired, Privilege, PrivilegeError
 
 OutputCallback = Callable[[str], None]
@@ -404,8 +404,9 @@ class Runner:
             raise UserError(f"step {step_id!r} is running")
         self.state.reset(step_id)
 
-    def decide(self, step: Step, force: bool = False) -> str | None:
-        """Why ``step`` need not run (and records it as done when its artifacts exist), or None."""
+    def decide(self, step: Step, force: bool = False, record: bool = True) -> str | None:
+        """Why ``step`` need not run, or None. A step whose ``creates`` all exist is recorded as
+        done (unless ``record`` is False, as in a dry run)."""
         if force:
             return None
         rec = self.state.get(step.id)
@@ -416,7 +417,8 @@ class Runner:
         if step.is_created():
             found = ", ".join(step.created_paths()[:3])
             message = f"already there: {found}"
-            self.state.update(step.id, status=StepStatus.DONE, message=message, exit_code=None)
+            if record:
+                self.state.update(step.id, status=StepStatus.DONE, message=message, exit_code=None)
             return message
         return None
 
@@ -629,7 +631,8 @@ class Runner:
         seen: dict[int, float] = {}
         cancelled = False
         next_scan = 0.0
-        while not done.wait(0.05):
+        # sh's own exit notification (_done) polls once a second; ask the process directly instead.
+        while not done.wait(0.05) and proc.is_alive():
             now = time.monotonic()
             if now >= next_scan:
                 self._scan(pid, seen)
@@ -638,8 +641,6 @@ class Runner:
                 cancelled = True
                 self._terminate(step, pid, seen, password if wrapped else None)
                 break
-        if not cancelled and self._cancel.is_set():
-            cancelled = True  # cancel arrived as the step ended: record what was asked
         try:
             proc.wait()
         except Exception:  # noqa: BLE001 - sh raises for odd exits; the code is what matters
@@ -728,3 +729,68 @@ def read_log_tail(path: Path | str, max_lines: int = 5000, max_bytes: int = 8 * 
         lines.pop()
     return [clean_line(line) for line in lines[-max_lines:]]
 
+
+
+# ------------------------------------------------------------------- one build, ready to run
+
+
+@dataclass
+class Build:
+    """Everything one build needs, shared by ``kata-snp-tui build`` and the Build screen."""
+
+    recipe: Recipe
+    #: The runnable steps, in order (the demo's replay steps on the demo host).
+    steps: list[Step]
+    workspace: Path
+    paths: BuildPaths
+    state: BuildState
+    runner: Runner
+    demo: bool
+    overrides: dict[str, str]
+
+    def tree_status(self) -> TreeStatus:
+        """The checked-out tree's version and a warning when it is newer than the guide's."""
+        if self.demo:
+            return TreeStatus(self.recipe.variables.get("kata_version"), None)
+        return self.recipe.check_tree(self.workspace, self.overrides)
+
+    def step(self, step_id: str) -> Step:
+        for s in self.steps:
+            if s.id == step_id:
+                return s
+        raise KeyError(step_id)
+
+    def steps_to_run(self, steps: Sequence[Step] | None = None, force: bool = False) -> list[Step]:
+        """Of ``steps`` (default: all), those that would run now (not done, skipped or already there)."""
+        chosen = self.steps if steps is None else steps
+        return [s for s in chosen if self.runner.decide(s, force, record=False) is None]
+
+
+def open_build(
+    *,
+    demo: bool = False,
+    recipe_path: Path | str | None = None,
+    workspace: Path | str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    privilege: Privilege | None = None,
+    grace: float = DEFAULT_GRACE,
+    build_paths: BuildPaths | None = None,
+) -> Build:
+    """Load the recipe (a RecipeError before anything runs), resolve it for the workspace and open
+    the persisted state. On the demo host the steps replay recordings in a workspace of the state
+    folder (:func:`kata_snp_tui.build_state.demo_workspace`), with their own state and logs."""
+    from kata_snp_tui.build_state import workspace_for
+    from kata_snp_tui.replay import demo_steps
+
+    if demo and recipe_path is not None:
+        raise UserError("the demo replays the built-in recipe; --recipe cannot be combined with --demo")
+    recipe = load_recipe(recipe_path)
+    ws = workspace_for(demo, workspace)
+    values = dict(overrides or {})
+    steps = recipe.resolve(ws, values)
+    if demo:
+        steps = demo_steps(steps, ws)
+    paths = (build_paths or BuildPaths.default(demo=demo)).ensure()
+    state = BuildState.open(paths, ws)
+    runner = Runner(state, paths, privilege=privilege, grace=grace)
+    return Build(recipe, steps, ws, paths, state, runner, demo, values)

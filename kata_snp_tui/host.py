@@ -13,6 +13,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -423,7 +424,7 @@ class SnapshotHost:
 def _is_tarfile(path: Path) -> bool:
     try:
         return path.is_file() and tarfile.is_tarfile(path)
-    except OSError:
+    except (OSError, EOFError, tarfile.TarError, zlib.error):
         return False
 
 
@@ -490,7 +491,7 @@ def safe_extract(tar_path: Path, dest: Path) -> None:
                     continue
                 with src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         if isinstance(exc, UserError):
             raise
         raise UserError(f"cannot read snapshot tarball {tar_path}: {exc}") from None

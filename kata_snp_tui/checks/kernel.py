@@ -27,6 +27,9 @@ def host_kernel(f: Facts) -> Outcome:
         return skipped(f"The running kernel's version cannot be read ({reason}).",
                        Evidence(OSRELEASE, f"cannot read: {reason}"), remedy="uname -r")
     ev = Evidence(OSRELEASE, show(release))
+    if f.osrelease_read.undecodable:
+        return warned(f"The kernel version in {OSRELEASE} is not readable text ({show(release)!r}).", ev,
+                      remedy="uname -r")
     snp_param = f.param("sev_snp")
     if f.kvm_amd_loaded and snp_param.read.ok:
         return passed(f"Kernel {release}: kvm_amd has the sev_snp parameter (SNP host support).", ev,

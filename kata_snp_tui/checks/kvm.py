@@ -45,6 +45,13 @@ def kvm_log_line(f: Facts, param: str) -> LogLine | None:
     return best
 
 
+def _no_asids(line: LogLine | None) -> bool:
+    """``SEV unusable (ASIDs ...)`` or an empty range such as ``ASIDs 17 - 16`` (older kernels said "enabled")."""
+    if line is None or line.match.re is not kl.KVM_NEW:
+        return False
+    return line.group(2) == "unusable" or int(line.group(3)) > int(line.group(4))
+
+
 def kvm_amd(f: Facts) -> Outcome:
     if f.kvm_amd_loaded:
         return passed("The kvm_amd module is loaded.", Evidence(KVM_AMD, "exists"))
@@ -104,7 +111,7 @@ def _param_outcome(f: Facts, p: Param, label: str) -> Outcome | None:
                       p.evidence(), log_ev, remedy=f"cat {p.path}\n" + RELOAD_KVM_AMD)
     if p.value:
         note = ""
-        if line is not None and line.match.re is kl.KVM_NEW and line.group(2) == "unusable":
+        if _no_asids(line):
             note = " but has no ASIDs to give out (BIOS: SEV-ES ASID Space Limit / minimum SEV non-ES ASID)"
         return passed(f"{label} is on in KVM ({p.name} = {p.raw}){note}.", p.evidence(), log_ev)
     return None
@@ -126,7 +133,7 @@ def kvm_sev_es(f: Facts) -> Outcome:
         return outcome
     line = kvm_log_line(f, "sev_es")
     cause = ""
-    if line is not None and line.match.re is kl.KVM_NEW and line.group(2) == "unusable":
+    if _no_asids(line):
         cause = " It has no ASIDs: raise the BIOS 'SEV-ES ASID Space Limit'."
     return failed(f"SEV-ES is off in KVM (sev_es = {p.raw}); SNP guests need it.{cause}", p.evidence(),
                   f.log.evidence(line), remedy=RELOAD_KVM_AMD + "\n" + BIOS_SNP)

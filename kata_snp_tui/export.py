@@ -157,7 +157,7 @@ def _verification_json(verification: Any) -> dict[str, Any] | None:
 
 
 def _config_json(config_applied: Any) -> Any:
-    if config_applied is None or config_applied is False:
+    if config_applied is None or config_applied is False or config_applied == []:
         return None
     if config_applied is True:
         return {"applied": True}
@@ -407,30 +407,43 @@ def to_markdown(doc: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _config_markdown(config: Any) -> list[str]:
+def _config_entry_markdown(c: dict[str, Any]) -> list[str]:
     out: list[str] = []
-    if isinstance(config, dict):
-        diff = config.get("diff") or config.get("unified_diff")
-        for key in ("path", "file", "backup", "written_at", "applied_at"):
-            if config.get(key):
-                out.append(f"- {key}: `{config[key]}`")
-        changes = config.get("changes") or config.get("accepted")
-        if isinstance(changes, list):
-            out += ["", "| Change | Before | After |", "|---|---|---|"]
-            for c in changes:
-                if isinstance(c, dict):
-                    out.append(f"| {_md_escape(c.get('title') or c.get('key') or c.get('id'))} "
-                               f"| {_md_escape(c.get('before', c.get('current')))} "
-                               f"| {_md_escape(c.get('after', c.get('proposed')))} |")
-                else:
-                    out.append(f"| {_md_escape(c)} | | |")
-        if isinstance(diff, str) and diff.strip():
-            out += ["", *_code_block(diff)]
-        if not out:
-            out += _code_block(json.dumps(config, indent=2))
-    else:
-        out += _code_block(json.dumps(config, indent=2))
+    title = f"{c.get('kind') or 'configuration'}: `{c.get('path') or c.get('file') or '?'}`"
+    if c.get("restored_from"):
+        title += " (restored)"
+    out += [f"### {title}", ""]
+    facts = []
+    if c.get("demo_copy"):
+        facts.append("the demo's scratch copy, not a system file")
+    if c.get("at") or c.get("applied_at") or c.get("written_at"):
+        facts.append(f"written {c.get('at') or c.get('applied_at') or c.get('written_at')}")
+    if c.get("via_sudo"):
+        facts.append("through sudo")
+    if c.get("backup"):
+        facts.append(f"backup `{c['backup']}`")
+    if c.get("restored_from"):
+        facts.append(f"restored from `{c['restored_from']}`")
+    out += [f"- {f}" for f in facts]
+    changes = c.get("changes")
+    if isinstance(changes, list) and changes:
+        names = [str(x.get("id") or x.get("key") or x) if isinstance(x, dict) else str(x) for x in changes]
+        out.append(f"- changes met: {', '.join(names)}")
+    diff = c.get("diff") or c.get("unified_diff")
+    if isinstance(diff, str) and diff.strip():
+        out += ["", *_code_block(diff)]
     return [*out, ""]
+
+
+def _config_markdown(config: Any) -> list[str]:
+    entries = config if isinstance(config, list) else [config]
+    out: list[str] = []
+    for c in entries:
+        if isinstance(c, dict):
+            out += _config_entry_markdown(c)
+        else:
+            out += [*_code_block(json.dumps(c, indent=2, default=str)), ""]
+    return out or ["No change applied in this session.", ""]
 
 
 def _verification_markdown(v: Any, report: Any) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -91,14 +92,16 @@ class VerifyScreen(Screen):
             with VerticalScroll(id="verify-results"):
                 yield VerdictBanner(id="verify-banner")
                 yield Static("", id="verify-status")
-                yield RowList(id="verify-steps")
+                yield Static("[b]Known errors matching the output[/b]", classes="verify-section",
+                             id="verify-hints-title")
+                yield HintList(id="verify-hints")
                 yield Static("[b]SNP signals in the guest's dmesg[/b]", classes="verify-section")
                 yield SignalChecklist(id="verify-signals")
                 yield Static("[b]Attestation report[/b]", classes="verify-section")
                 yield ReportPanel(id="verify-report")
-                yield Static("[b]Known errors matching the output[/b]", classes="verify-section",
-                             id="verify-hints-title")
-                yield HintList(id="verify-hints")
+                yield Static("[b]Commands run[/b]", classes="verify-section", id="verify-steps-title")
+                yield RowList(id="verify-steps")
+                yield Static("", id="verify-logs")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -144,10 +147,24 @@ class VerifyScreen(Screen):
             status.update("")
         else:
             detail = "DEMO: recorded run" if v.demo else ""
-            banner.show(v.verdict, detail=detail)
+            if v.run_failed and not v.guest.features and not v.guest.found:
+                banner.show("failed", "The run failed before the guest's dmesg could be read", detail)
+            else:
+                banner.show(v.verdict, detail=detail)
             status.update(Content.from_markup(self._status_markup(v)))
-        self.query_one("#verify-steps", RowList).set_rows([] if self.running else self._step_rows(v))
-        self.query_one(SignalChecklist).show(v.guest if v else None)
+        status.display = bool(self.running or (v is not None and v.run_failed))
+        steps = [] if self.running else self._step_rows(v)
+        self.query_one("#verify-steps", RowList).set_rows(steps)
+        self.query_one("#verify-steps-title").display = bool(steps)
+        logs = self.query_one("#verify-logs", Static)
+        log_dirs = sorted({str(Path(s.log_path).parent) for s in v.steps if s.log_path}) if v and steps else []
+        logs.update(Content.from_markup(f"[$text-muted]full output of each command in {escape(', '.join(log_dirs))}[/]")
+                    if log_dirs else "")
+        logs.display = bool(log_dirs)
+        if v is not None and v.run_failed and v.guest.line_count == 0:
+            self.query_one(SignalChecklist).show_unread("Nothing to read: the container never printed its dmesg.")
+        else:
+            self.query_one(SignalChecklist).show(v.guest if v else None)
         hint = None
         if v is not None and v.attestation.status == NO_TOOL and self.options is not None \
                 and self.options.image != PYTHON_IMAGE:
@@ -171,9 +188,9 @@ class VerifyScreen(Screen):
         for step in v.steps:
             colour, mark = {"done": ("$success", "✔"), "failed": ("$error", "✖"), "timed out": ("$error", "✖"),
                             "cancelled": ("$warning", "■")}.get(step.status, ("$text-muted", "○"))
-            details = (f"[$text-muted]log {escape(step.log_path)}[/]",) if step.log_path else ()
-            rows.append(RowData(f"[{colour}]{mark}[/]", f"{escape(step.title)} [{colour}]{escape(step.status)}[/]",
-                                details))
+            log = f" [$text-muted]{escape(Path(step.log_path).name)}[/]" if step.log_path else ""
+            rows.append(RowData(f"[{colour}]{mark}[/]",
+                                f"{escape(step.title)} [{colour}]{escape(step.status)}[/]{log}"))
         return rows
 
     def _drain(self, final: bool = False) -> None:

@@ -16,6 +16,11 @@ _GLYPHS: dict[str, tuple[str, ...]] = {
     "O": (".##.", "#..#", "#..#", "#..#", ".##."),
     "-": ("...", "...", "###", "...", "..."),
     " ": ("..", "..", "..", "..", ".."),
+    "F": ("####", "#...", "###.", "#...", "#..."),
+    "A": (".##.", "#..#", "####", "#..#", "#..#"),
+    "I": ("###", ".#.", ".#.", ".#.", "###"),
+    "L": ("#...", "#...", "#...", "#...", "####"),
+    "D": ("###.", "#..#", "#..#", "#..#", "###."),
 }
 _ROWS = 5
 
@@ -25,6 +30,7 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
     "sev-es": ("SEV-ES", "SEV-ES only: SNP is NOT active"),
     "sev": ("SEV", "SEV only: SNP is NOT active"),
     "none": ("NONE", "No SEV feature is active in the guest"),
+    "failed": ("FAILED", "The run failed"),
 }
 
 
@@ -66,7 +72,7 @@ class VerdictBanner(Static):
         else:
             self._caption = caption or "Not run yet"
         self._detail = detail
-        for cls in ("-sev-snp", "-sev-es", "-sev", "-none", "-idle"):
+        for cls in ("-sev-snp", "-sev-es", "-sev", "-none", "-failed", "-idle"):
             self.remove_class(cls)
         self.add_class(f"-{verdict}" if verdict else "-idle")
         self.refresh(layout=True)

@@ -14,8 +14,7 @@ def hint_rows(hints: list[dict[str, Any]]) -> list[RowData]:
     for h in hints:
         details: list[str] = []
         if h.get("line"):
-            where = f"output line {h['line_number']}: " if h.get("line_number") else ""
-            details.append(f"[$text-muted]{where}[/]{escape(str(h['line']))}")
+            details.append(f"[$text-muted]matched:[/] {escape(str(h['line']))}")
         if h.get("cause"):
             details.append(f"[b]cause[/b] {escape(str(h['cause']))}")
         if h.get("fix"):

@@ -33,3 +33,6 @@ class SignalChecklist(RowList):
 
     def show(self, log: GuestLog | None) -> None:
         self.set_rows(signal_rows(log) if log is not None else [])
+
+    def show_unread(self, why: str) -> None:
+        self.set_rows([RowData("[$text-muted]○[/]", f"[$text-muted]{escape(why)}[/]")])

@@ -147,6 +147,7 @@ def test_failed_pull_stops_before_the_run(tmp_path: Path, monkeypatch: pytest.Mo
     assert v.run_failed and "pull" in (v.failure or "")
     assert [s.status for s in v.steps] == ["failed", "not run"]
     assert v.attestation.status == NOT_ATTEMPTED
+    assert [h["id"] for h in v.extra["hints"]] == ["ctr-pull-unreachable"]
 
 
 def test_missing_ctr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -256,6 +257,28 @@ def test_demo_plan_replays_with_the_real_machinery() -> None:
 
     with pytest.raises(UserError, match="recorded runs only"):
         make_plan(VerifyOptions(demo=True, image="docker.io/library/alpine:latest"))
+
+
+def test_demo_replays_through_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "30")
+    chunks: list[str] = []
+    busybox = VerifyRun(VerifyOptions(demo=True), on_output=chunks.append).execute()
+    assert busybox.verdict == "sev-snp" and busybox.demo and busybox.source == "demo"
+    assert busybox.attestation.status == NO_TOOL
+    assert "[demo] replaying a recorded log" in "".join(chunks)
+    assert all(Path(s.log_path).is_file() for s in busybox.steps)  # type: ignore[arg-type]
+    assert "/demo/verify/logs/" in busybox.steps[0].log_path  # type: ignore[operator]
+    python = VerifyRun(VerifyOptions(demo=True, image="docker.io/library/python:3.12-alpine")).execute()
+    assert python.attestation.status == OBTAINED and python.report is not None and python.report.is_demo
+    assert python.attestation.report_data_matches is True
+
+
+def test_demo_fault_injection_shows_hints(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "30")
+    monkeypatch.setenv("KATA_SNP_TUI_DEMO_FAIL", "verify.run")
+    v = VerifyRun(VerifyOptions(demo=True)).execute()
+    assert v.run_failed and v.verdict == "none"
+    assert [h["id"] for h in v.extra["hints"]][:1] == ["snp-launch-update-pflash"]
 
 
 # ----------------------------------------------------------------------------------- the CLI

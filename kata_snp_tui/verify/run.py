@@ -23,6 +23,7 @@ either, the container ``ctr run --rm`` would have removed is removed (``ctr task
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shlex
@@ -64,6 +65,9 @@ _RUNTIME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$")
 PULL_ID = "verify.pull"
 RUN_ID = "verify.run"
 CLEANUP_ID = "verify.cleanup"
+#: How long the demo's replays take at speed 1.
+DEMO_PULL_SECONDS = 1.5
+DEMO_RUN_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,8 @@ class VerifyOptions:
     demo: bool = False
     #: Pull the image first (the guide does).
     pull: bool = True
-    #: Seconds between recorded lines on the demo host (None: the replay module's default pace).
-    demo_pace: float | None = None
+    #: Demo replay speed factor (None: ``$KATA_SNP_TUI_DEMO_SPEED`` or 1).
+    demo_speed: float | None = None
 
     def problems(self) -> list[str]:
         out: list[str] = []
@@ -193,25 +197,47 @@ def make_plan(options: VerifyOptions) -> VerifyPlan:
     pull_cmd = "sudo " + " ".join(shlex.quote(a) for a in ctr_pull_argv(options))
     run_cmd = "sudo " + display_run(options)
     if options.demo:
-        recordings = demo_recordings()
-        rec = recordings.get(options.image)
-        if rec is None:
-            raise UserError(
-                f"the demo host has recorded runs only for {', '.join(recordings)}; not for {options.image}"
-            )
-        report_data = rec.report_data or options.report_data or bytes(64)
-        pace = [] if options.demo_pace is None else ["--pace", f"{options.demo_pace:g}"]
-        replay = (sys.executable, "-m", "kata_snp_tui.replay")
-        pull = Step(id=PULL_ID, title=f"Pull {options.image} (demo replay)", cwd=cwd,
-                    argv=(*replay, str(rec.pull), *pace), stands_for=(pull_cmd,))
-        run = Step(id=RUN_ID, title="Run a container in a Kata SNP VM (demo replay)", cwd=cwd,
-                   argv=(*replay, str(rec.run), *pace), stands_for=(run_cmd,))
-        return VerifyPlan(options, report_data, pull if options.pull else None, run, (pull_cmd, run_cmd))
+        return _demo_plan(options, cwd, pull_cmd, run_cmd)
     report_data = options.report_data if options.report_data is not None else secrets.token_bytes(64)
     script = build_script(GuestScriptOptions(report_data=report_data, attest=options.attest, vmpl=options.vmpl))
     pull = Step(id=PULL_ID, title=f"Pull {options.image}", cwd=cwd, argv=ctr_pull_argv(options), sudo=True)
     run = Step(id=RUN_ID, title="Run a container in a Kata SNP VM", cwd=cwd,
                argv=ctr_run_argv(options, script), sudo=True)
+    return VerifyPlan(options, report_data, pull if options.pull else None, run, (pull_cmd, run_cmd))
+
+
+def _demo_plan(options: VerifyOptions, cwd: Path, pull_cmd: str, run_cmd: str) -> VerifyPlan:
+    """Replay the demo host's recordings through the replay module (real processes, no root).
+
+    ``$KATA_SNP_TUI_DEMO_FAIL=verify.run`` replays the recorded failure instead (fault injection, to
+    show the known-error hints), as the build's demo does for its steps.
+    """
+    from kata_snp_tui.recipe import Step
+    from kata_snp_tui.replay import FAIL_ENV, demo_speed
+
+    recordings = demo_recordings()
+    rec = recordings.get(options.image)
+    if rec is None:
+        raise UserError(f"the demo host has recorded runs only for {', '.join(recordings)}; not for {options.image}")
+    speed = options.demo_speed or demo_speed()
+    fail = os.environ.get(FAIL_ENV) or ""
+    replay = (sys.executable, "-m", "kata_snp_tui.replay")
+
+    def argv(path: Path, seconds: float, label: str, exit_code: int = 0) -> tuple[str, ...]:
+        out = (*replay, str(path), "--duration", f"{seconds / speed:.3f}", "--label", label)
+        return (*out, "--exit", str(exit_code)) if exit_code else out
+
+    pull_fail = fail == PULL_ID
+    run_fail = fail == RUN_ID
+    pull = Step(id=PULL_ID, title=f"Pull {options.image} (demo replay)", cwd=cwd,
+                argv=argv(demo_dir() / "ctr-pull-fail.txt" if pull_fail else rec.pull, DEMO_PULL_SECONDS,
+                          f"recorded ctr image pull of {options.image}", 1 if pull_fail else 0),
+                stands_for=(pull_cmd,))
+    run = Step(id=RUN_ID, title="Run a container in a Kata SNP VM (demo replay)", cwd=cwd,
+               argv=argv(demo_dir() / "ctr-run-fail.txt" if run_fail else rec.run, DEMO_RUN_SECONDS,
+                         f"recorded guest run in {options.image}", 1 if run_fail else 0),
+               stands_for=(run_cmd,))
+    report_data = rec.report_data or options.report_data or bytes(64)
     return VerifyPlan(options, report_data, pull if options.pull else None, run, (pull_cmd, run_cmd))
 
 

@@ -89,27 +89,41 @@ def _flag(value: str | None) -> bool | None:
 
 
 def read_cgroups(host: Host) -> tuple[Status, str, tuple[Evidence, ...]]:
-    """Which cgroup hierarchy the host runs, from the host itself."""
+    """Which cgroup hierarchy the host runs, from /proc/mounts (and cgroup.controllers, the cmdline)."""
     evidence: list[Evidence] = []
-    controllers = host.read(CGROUP_CONTROLLERS)
+    mounts = host.read("/proc/mounts")
     cmdline = host.read("/proc/cmdline")
-    if cmdline.ok and cmdline.text is not None:
-        evidence.append(Evidence("/proc/cmdline", cmdline.text.strip()))
     v1_forced = bool(cmdline.text and "systemd.unified_cgroup_hierarchy=0" in cmdline.text)
-    if controllers.ok:
-        evidence.insert(0, Evidence(CGROUP_CONTROLLERS, (controllers.text or "").strip() or "(empty)"))
+    v1: list[str] = []
+    v2_root = False
+    if mounts.ok and mounts.text:
+        for line in mounts.text.splitlines():
+            fields = line.split()
+            if len(fields) < 3:
+                continue
+            if fields[2] == "cgroup2":
+                evidence.append(Evidence("/proc/mounts", " ".join(fields[:3])))
+                v2_root = v2_root or fields[1] == "/sys/fs/cgroup"
+            elif fields[2] == "cgroup":
+                v1.append(fields[1])
+        if v1:
+            more = f" (and {len(v1) - 1} more)" if len(v1) > 1 else ""
+            evidence.append(Evidence("/proc/mounts", f"cgroup on {v1[0]}{more}"))
+    else:
+        controllers = host.read(CGROUP_CONTROLLERS)
+        v2_root = controllers.ok
+        evidence.append(Evidence(CGROUP_CONTROLLERS, "present" if controllers.ok else (controllers.error or "absent")))
+    if cmdline.ok and v1_forced:
+        evidence.append(Evidence("/proc/cmdline", "systemd.unified_cgroup_hierarchy=0"))
+    if v2_root and not v1:
         return (
             Status.INFO,
-            "cgroups v2 (unified hierarchy): fine for Kata 3.0 and later; the guide's downgrade is only for older Kata",
+            "cgroups v2 only (unified hierarchy): fine for Kata 3.0 and later; the guide's downgrade is for older Kata",
             tuple(evidence),
         )
-    listing = host.listdir("/sys/fs/cgroup")
-    if listing:
-        evidence.insert(0, Evidence("/sys/fs/cgroup", " ".join(listing[:12])))
-        how = " (systemd.unified_cgroup_hierarchy=0 on the kernel command line)" if v1_forced else ""
-        return Status.PASS, f"cgroups v1 or hybrid hierarchy{how}: the guide's known issue does not apply", tuple(evidence)
-    reason = controllers.error or "absent"
-    evidence.insert(0, Evidence(CGROUP_CONTROLLERS, reason))
+    if v1:
+        how = " (systemd.unified_cgroup_hierarchy=0)" if v1_forced else ""
+        return Status.PASS, f"cgroups v1 or hybrid{how}: the guide's known issue does not apply", tuple(evidence)
     return Status.SKIP, "the cgroup hierarchy could not be read", tuple(evidence)
 
 

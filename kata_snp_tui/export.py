@@ -255,9 +255,15 @@ def from_session(session: Any, now: Callable[[], datetime] | None = None) -> dic
 def _persisted_build(demo: bool) -> tuple[list[dict[str, Any]], str | None]:
     try:
         from kata_snp_tui.build_state import BuildPaths, BuildState
-        from kata_snp_tui.paths import default_workspace
 
-        workspace = default_workspace()
+        try:
+            from kata_snp_tui.build_state import workspace_for
+
+            workspace = Path(workspace_for(demo, None))
+        except ImportError:
+            from kata_snp_tui.paths import default_workspace
+
+            workspace = default_workspace()
         build_paths = BuildPaths.default(demo=demo)
         state_file = build_paths.state_file(workspace)
         if not state_file.exists():

@@ -15,7 +15,6 @@ from kata_snp_tui.cli import main
 from kata_snp_tui.config.record import AppliedConfig
 from kata_snp_tui.export import from_session, scrub, to_json_text, to_markdown
 from kata_snp_tui.host import HostSource, open_host
-from kata_snp_tui.paths import default_workspace
 from kata_snp_tui.session import Session
 from kata_snp_tui.verify.result import from_dmesg_text, save_last
 from kata_snp_tui.verify.run import VerifyOptions, VerifyRun
@@ -70,6 +69,19 @@ def test_from_session_every_section() -> None:
     json.loads(to_json_text(doc))
 
 
+def test_build_state_object_from_the_build_screen(tmp_path: Path) -> None:
+    session = _session()
+    state = BuildState.open(BuildPaths(root=tmp_path / "b", logs=tmp_path / "l"), tmp_path / "ws")
+    state.set("qemu-build", StepRecord(StepStatus.FAILED, 2, log="/l/qemu-build.log", message="exit status 2"))
+    state.set("kata-checkout", StepRecord(StepStatus.DONE, 0, log="/l/kata-checkout.log"))
+    session.build_states = state  # type: ignore[attr-defined]
+    doc = from_session(session)
+    assert doc["build"]["workspace"] == str(tmp_path / "ws")
+    ids = [s["id"] for s in doc["build"]["steps"]]
+    assert ids == ["kata-checkout", "qemu-build"]  # in the recipe's order
+    assert doc["build"]["steps"][0]["title"] != "kata-checkout"  # titles come from the recipe
+
+
 def test_no_secret_in_either_format() -> None:
     session = _session()
     doc = from_session(session)
@@ -119,7 +131,9 @@ def test_cli_export_headless_demo(tmp_path: Path, capsys: pytest.CaptureFixture[
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "40")
     VerifyRun(VerifyOptions(demo=True)).execute()  # saved as the last verification (demo)
-    state = BuildState.open(BuildPaths.default(demo=True), default_workspace())
+    from kata_snp_tui.build_state import workspace_for
+
+    state = BuildState.open(BuildPaths.default(demo=True), workspace_for(True, None))
     state.set("kata-checkout", StepRecord(StepStatus.DONE, 0, log="/x/logs/kata-checkout.log"))
     out = tmp_path / "report.json"
     assert main(["export", "--demo", "--format", "json", "-o", str(out)]) == 0

@@ -81,17 +81,22 @@ def print_text(verification: object) -> None:
     v = verification
     if v.demo:
         print("DEMO: replayed recording of the demo host (not this machine)")
-    print(f"verdict: {v.verdict} ({v.guest.title})")
-    if v.guest.features:
-        print(f"features: {' '.join(v.guest.features)}")
-    for s in v.guest.signals:
-        mark = "found  " if s.found else "missing"
-        where = f"line {s.line_number}: {s.line}" if s.found else (f"(printed by {s.since})" if s.since else "")
-        print(f"  [{mark}] {s.title}  {where}".rstrip())
-    for note in v.guest.notes:
-        print(f"note: {note}")
+    unread = v.run_failed and v.guest.line_count == 0
+    if unread:
+        print(f"verdict: {v.verdict} (the run failed before the guest's dmesg could be read)")
+    else:
+        print(f"verdict: {v.verdict} ({v.guest.title})")
     if v.run_failed and v.failure:
         print(f"run: {v.failure}")
+    if v.guest.features:
+        print(f"features: {' '.join(v.guest.features)}")
+    if not unread:
+        for s in v.guest.signals:
+            mark = "found  " if s.found else "missing"
+            where = f"dmesg line {s.line_number}: {s.line}" if s.found else (f"(printed by {s.since})" if s.since else "")
+            print(f"  [{mark}] {s.title}  {where}".rstrip())
+        for note in v.guest.notes:
+            print(f"note: {note}")
     att = v.attestation
     if att.status != "not-attempted" or v.source != "file":
         print(f"attestation: {att.status}: {att.message}")

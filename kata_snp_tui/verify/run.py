@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from kata_snp_tui.errors import UserError
-from kata_snp_tui.verify.guest_script import GuestScriptOptions, build_script
+from kata_snp_tui.verify.guest_log import parse as parse_guest_log
+from kata_snp_tui.verify.guest_script import GuestScriptOptions, build_script, split_output
 from kata_snp_tui.verify.result import (
     NOT_ATTEMPTED,
     Attestation,
@@ -401,6 +402,9 @@ class VerifyRun:
 
         text = self.captured()
         guest, attestation = analyse_run_output(text, plan.report_data, attempted=options.attest)
+        if not split_output(text).structured:
+            # The guest script never started (ctr failed first): there is no guest log to judge.
+            guest = parse_guest_log("")
         if run_outcome is None:
             attestation = Attestation(NOT_ATTEMPTED, None, "The container did not run, so no report was asked for.",
                                       plan.report_data)

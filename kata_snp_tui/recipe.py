@@ -605,6 +605,12 @@ def placeholders_in_quotes(script: str) -> list[str]:
         if state == "'":
             if ch == "'":
                 state = ""
+            elif ch == "{":
+                m = PLACEHOLDER_RE.match(script, i)
+                if m:
+                    bad.append(m.group(1))
+                    i = m.end()
+                    continue
             i += 1
             continue
         if ch == "\\":

@@ -531,12 +531,13 @@ class Runner:
         as_root = self.privilege.is_root()
 
         def header() -> None:
-            log_fh.write(f"### kata-snp-tui step {step.id}: {step.title}\n".encode())
-            log_fh.write(f"### started {started.isoformat(timespec='seconds')} in {step.cwd}\n".encode())
-            for line in step.stands_for:
-                log_fh.write(f"### stands for: $ {line}\n".encode())
-            for line in display_command(step, as_root=as_root):
-                log_fh.write(f"### $ {line}\n".encode())
+            lines = [f"kata-snp-tui step {step.id}: {step.title}",
+                     f"started {started.isoformat(timespec='seconds')} in {step.cwd}"]
+            lines += [f"stands for: $ {line}" for line in step.stands_for]
+            lines += [f"$ {line}" for line in display_command(step, as_root=as_root)]
+            for line in lines:
+                for part in line.split("\n"):  # an argv word may hold newlines: every log line stays marked
+                    log_fh.write(f"### {part}\n".encode())
             log_fh.flush()
 
         def finish(status: StepStatus, code: int | None, message: str, tail: tuple[str, ...] = (), **extra) -> StepOutcome:
@@ -660,7 +661,7 @@ class Runner:
             pass
         tail = pump.final_tail()
         if cancelled:
-            return finish(StepStatus.CANCELLED, code, f"cancelled ({describe_exit(code)})", tail)
+            return finish(StepStatus.CANCELLED, code, f"{describe_exit(code)} on cancel", tail)
         if code == 0:
             missing = step.missing_creates()
             message = "exit status 0"
@@ -753,6 +754,11 @@ class Build:
         if self.demo:
             return TreeStatus(self.recipe.variables.get("kata_version"), None)
         return self.recipe.check_tree(self.workspace, self.overrides)
+
+    def ensure_workspace(self) -> Path:
+        """Create the workspace folder (before running; a dry run creates nothing)."""
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        return self.workspace
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:

@@ -37,7 +37,7 @@ class PrivilegeMode(str, Enum):
 class Privilege:
     """How this process gets root for a step. Probing ``sudo`` happens once and is cached."""
 
-    euid: Callable[[], int] = os.geteuid
+    euid: Callable[[], int] = field(default=lambda: os.geteuid())
     #: PATH used to find ``sudo`` (default: this process's PATH).
     search_path: str | None = None
     _mode: PrivilegeMode | None = field(default=None, repr=False)

@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     _confirm(build, to_run, args.yes)
     if password is None:
         password = _ask_password(build, to_run)
+    build.ensure_workspace()
     return _run(build, plan, args.force, password, out)
 
 

@@ -28,7 +28,7 @@ from textual.widgets.option_list import Option
 from kata_snp_tui.atomic import ChangedOnDisk
 from kata_snp_tui.config.diff import unified_diff
 from kata_snp_tui.config.discovery import install_default
-from kata_snp_tui.config.editor import ALREADY, NOT_APPLIED, WILL_CHANGE, Analysis, ChangeView, EditorModel
+from kata_snp_tui.config.editor import ALREADY, NOT_APPLIED, UNKNOWN, WILL_CHANGE, Analysis, ChangeView, EditorModel
 from kata_snp_tui.config.loader import LoadedFile, NeedsPrivilege, load_file
 from kata_snp_tui.config.patcher import PatchError
 from kata_snp_tui.config.record import AppliedConfig
@@ -254,21 +254,24 @@ class ConfigEditorScreen(Screen):
             line2 = f"[$error]{escape(problem or self.problems.get(self.kind, ''))}[/]"
         else:
             views = analysis.changes
-            will = sum(1 for v in views if v.state == WILL_CHANGE)
-            already = sum(1 for v in views if v.state == ALREADY)
-            missing = sum(1 for v in views if v.state == NOT_APPLIED)
-            accepted = sum(1 for v in views if v.accepted)
             removed, added = analysis.diff.stats
-            state = "[$warning]unsaved changes[/]" if analysis.dirty else "[$success]matches the file[/]"
             edited = " · [$accent]edited by hand[/]" if model.hand_edited else ""
-            problems = f" · [$error]{missing} not applied[/]" if missing else ""
             note = ""
             if target.discovery is not None and target.discovery.offer_install:
                 note = " · [$warning]only the packaged default exists: F9 installs the /etc copy[/]"
-            line2 = (
-                f"{accepted}/{len(views)} accepted · {will} will change · {already} already set{problems} · "
-                f"-{removed} +{added} lines · {state}{edited}{note}"
-            )
+            if not analysis.validation.parses:
+                line2 = f"[$error]the proposed text is not valid TOML[/] (see below; ctrl+l starts over) · -{removed} +{added} lines{edited}"
+            else:
+                will = sum(1 for v in views if v.state == WILL_CHANGE)
+                already = sum(1 for v in views if v.state == ALREADY)
+                missing = sum(1 for v in views if v.state == NOT_APPLIED)
+                accepted = sum(1 for v in views if v.accepted)
+                state = "[$warning]unsaved changes[/]" if analysis.dirty else "[$success]matches the file[/]"
+                problems = f" · [$error]{missing} not applied[/]" if missing else ""
+                line2 = (
+                    f"{accepted}/{len(views)} accepted · {will} will change · {already} already set{problems} · "
+                    f"-{removed} +{added} lines · {state}{edited}{note}"
+                )
         self.query_one("#config-file-bar", Static).update(f"{line1}\n{line2}")
 
     def _draw_findings(self, analysis: Analysis) -> None:
@@ -299,13 +302,14 @@ class ConfigEditorScreen(Screen):
             diff.mark(None, None)
             return
         symbol, colour = STATE_MARKS.get(view.state, ("?", "$text"))
+        state = "cannot tell: the proposed text does not parse" if view.state == UNKNOWN else view.state
         model = self.model
         wanted = ""
         if model is not None:
             result = next((r for r in model.result.changes if r.id == view.change.id), None)
             wanted = result.wanted if result is not None else ""
         lines = [
-            f"[b]{escape(view.change.title)}[/b]  [{colour}]{symbol} {view.state}[/]",
+            f"[b]{escape(view.change.title)}[/b]  [{colour}]{symbol} {state}[/]",
             f"[$text-muted]guide:[/] {escape(view.change.guide)}",
             f"[$text-muted]now:[/] {escape(view.current)}",
             f"[$text-muted]wants:[/] {escape(wanted)}",
@@ -366,6 +370,13 @@ class ConfigEditorScreen(Screen):
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE, self._debounced)
+
+    @on(TextArea.SelectionChanged, "#config-editor")
+    def _cursor_moved(self, event: TextArea.SelectionChanged) -> None:
+        """Keep the diff above the editor on the line being edited."""
+        if self.editing:
+            line = event.selection.end[0]
+            self.query_one("#config-diff", DiffView).reveal(None, (line, line + 1))
 
     def _debounced(self) -> None:
         self._debounce = None

@@ -161,7 +161,13 @@ class DiffView(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ rendering
 
     def _style(self, name: str) -> Style:
+        """Foreground-only styles (tokens, gutter): no background, so the row's background shows."""
         return self.get_component_rich_style(name, partial=True)
+
+    def _background(self, name: str) -> Style:
+        """A row background, its alpha blended over the widget's background."""
+        style = self.get_component_rich_style(name, partial=False)
+        return Style(bgcolor=style.bgcolor)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -184,16 +190,16 @@ class DiffView(ScrollView, can_focus=True):
         return Strip(segments, width)
 
     def _row_styles(self, tag: str, no_left: bool, no_right: bool) -> tuple[Style, Style, tuple[str, str]]:
-        filler = self._style("diff--filler")
+        filler = self._background("diff--filler")
         if tag == EQUAL:
             return Style(), Style(), (" ", " ")
         if tag == DELETE:
-            return self._style("diff--delete"), filler, ("-", " ")
+            return self._background("diff--delete"), filler, ("-", " ")
         if tag == INSERT:
-            return filler, self._style("diff--insert"), (" ", "+")
+            return filler, self._background("diff--insert"), (" ", "+")
         assert tag == REPLACE
-        left = filler if no_left else self._style("diff--change-left")
-        right = filler if no_right else self._style("diff--change-right")
+        left = filler if no_left else self._background("diff--change-left")
+        right = filler if no_right else self._background("diff--change-right")
         return left, right, (" " if no_left else "~", " " if no_right else "~")
 
     def _side(self, line: int | None, lines: list[str], width: int, style: Style, marker: str, selected: bool) -> list[Segment]:

@@ -41,6 +41,8 @@ from kata_snp_tui.sudo import PrivilegeMode
 BUILD_OPTIONS_KEY = "build.options"
 #: Lines kept on screen (the whole output is in the step's log file).
 LOG_MAX_LINES = 10_000
+#: Command lines shown above the log (a shell step shows its first lines).
+HEAD_COMMAND_LINES = 3
 #: How often the live output is moved from the runner to the Log.
 DRAIN_INTERVAL = 0.05
 
@@ -313,10 +315,11 @@ class BuildScreen(Screen):
             state += f" [$text-muted]· {format_duration(rec.duration)}[/]"
         lines = [f"[b]{escape(step.title)}[/b]  [$text-muted]{escape(step.id)}[/]", state]
         shown = list(step.stands_for) or display_command(step, as_root=self.build.runner.privilege.is_root())
-        for line in shown[:4]:
+        shown = [line for line in shown if line.strip()]
+        for line in shown[:HEAD_COMMAND_LINES]:
             lines.append(f"[$accent]$ {escape(line)}[/]" if not line.startswith("#") else f"[$text-muted]{escape(line)}[/]")
-        if len(shown) > 4:
-            lines.append(f"[$text-muted]  … {len(shown) - 4} more lines (l shows the log path)[/]")
+        if len(shown) > HEAD_COMMAND_LINES:
+            lines.append(f"[$text-muted]  … {len(shown) - HEAD_COMMAND_LINES} more lines (the dry run shows them all)[/]")
         if step.stands_for:
             lines.append("[$text-muted](demo: replayed from a recording)[/]")
         else:

@@ -29,46 +29,58 @@ class Failure:
     workspace: str | None = None
 
 
-def failure_markup(f: Failure) -> str:
+def failure_parts(f: Failure) -> tuple[str, str, str]:
+    """(title line, last lines, known-error hints) as content markup."""
     word = "cancelled" if f.status is StepStatus.CANCELLED else "failed"
     colour = "$warning" if f.status is StepStatus.CANCELLED else "$error"
-    lines = [f"[b {colour}]✖ {escape(f.step_id)} {word}[/]: {escape(f.message)}"]
+    title = f"[b {colour}]✖ {escape(f.step_id)} {word}[/]: {escape(f.message)}"
     tail = [line for line in f.tail if line.strip()][-TAIL_LINES:]
-    for line in tail:
-        lines.append(f"  [$text-muted]│[/] {escape(line[:300])}")
+    tail_markup = "\n".join(f"[$text-muted]│[/] {escape(line[:500])}" for line in tail)
+    hints: list[str] = []
     for hint in f.hints[:2]:
-        lines.append("")
-        lines.append(f"[b $accent]Known error:[/] [b]{escape(hint.title)}[/]")
-        lines.append(f"[b]Cause:[/] {escape(hint.cause)}")
-        lines.append(f"[b]Fix:[/] {escape(hint.fix)}")
+        if hints:
+            hints.append("")
+        hints.append(f"[b $accent]Known error:[/] [b]{escape(hint.title)}[/]")
+        hints.append(f"[b]Cause:[/] {escape(hint.cause)}")
+        hints.append(f"[b]Fix:[/] {escape(hint.fix)}")
         for command in hint.commands_for(f.workspace):
-            lines.append(f"  [$accent]$ {escape(command)}[/]")
+            hints.append(f"  [$accent]$ {escape(command)}[/]")
     if not f.hints and f.status is StepStatus.FAILED:
-        lines.append("[$text-muted]No known error matches this output; the full log is below (l shows its path).[/]")
-    return "\n".join(lines)
+        hints.append("[$text-muted]No known error matches this output; l shows the full log's path.[/]")
+    return title, tail_markup, "\n".join(hints)
+
+
+def failure_markup(f: Failure) -> str:
+    return "\n".join(part for part in failure_parts(f) if part)
 
 
 class FailureBanner(VerticalScroll):
     """Hidden unless the selected step failed or was cancelled."""
 
     DEFAULT_CSS = """
-    FailureBanner { height: auto; max-height: 12; display: none; }
+    FailureBanner { height: auto; max-height: 50%; display: none; }
     FailureBanner.-shown { display: block; }
     FailureBanner > Static { width: 1fr; height: auto; }
+    FailureBanner > #failure-tail { text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def compose(self):  # type: ignore[override]
-        yield Static(id="failure-text")
+        yield Static(id="failure-title")
+        yield Static(id="failure-tail")
+        yield Static(id="failure-hints")
 
     def show_failure(self, failure: Failure | None) -> None:
-        text = self.query_one("#failure-text", Static)
-        if failure is None:
-            self.set_class(False, "-shown")
-            text.update("")
-            return
-        text.update(Content.from_markup(failure_markup(failure)))
-        self.set_class(True, "-shown")
+        parts = ("", "", "") if failure is None else failure_parts(failure)
+        for name, markup in zip(("title", "tail", "hints"), parts):
+            widget = self.query_one(f"#failure-{name}", Static)
+            widget.update(Content.from_markup(markup))
+            widget.display = bool(markup)
+        self.set_class(failure is not None, "-shown")
         self.scroll_home(animate=False)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(str(self.query_one(f"#failure-{n}", Static).render()) for n in ("title", "tail", "hints"))
 
 
 def hints_text(hints: Sequence[KnownError]) -> str:

@@ -170,3 +170,12 @@ def test_demo_cannot_take_another_recipe(tmp_path: Path) -> None:
 def test_bad_set_is_exit_2(args: list[str], tmp_path: Path) -> None:
     proc = run_cli(*args, "--workspace", str(tmp_path / "ws"))
     assert proc.returncode == 2 and proc.stderr.startswith("kata-snp-tui: ")
+
+
+def test_top_level_demo_flag_reaches_the_build_command() -> None:
+    proc = subprocess.run([sys.executable, "-m", "kata_snp_tui", "--demo", "build", "--dry-run", "--only", "qemu-make"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Demo host:")
+    assert "# stands for: make -j \"$(nproc)\"" in proc.stdout
+    assert "-m kata_snp_tui.replay" in proc.stdout

@@ -28,8 +28,6 @@ PASSWORD_TRIES = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from kata_snp_tui.cli import add_host_arguments
-
     parser.add_argument("--recipe", metavar="FILE", help="a recipe file instead of the built-in one")
     parser.add_argument("--only", metavar="ID", nargs="+", action="extend", help="run only these steps (in recipe order)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands that would run, in order; run nothing")
@@ -41,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a recipe variable, e.g. --set kata_version=3.2.0",
     )
     parser.add_argument("--list", action="store_true", dest="list_steps", help="list the steps and their state; run nothing")
-    add_host_arguments(parser)
+    # Like cli.add_host_arguments' --demo, but when it is not given here the top-level one
+    # (`kata-snp-tui --demo build`) is kept: argparse copies a subcommand's defaults over it.
+    parser.add_argument(
+        "--demo", action="store_true", default=argparse.SUPPRESS,
+        help="the demo host: every step replays a recorded log (nothing is built; own state and workspace)",
+    )
 
 
 def _overrides(pairs: Sequence[str]) -> dict[str, str]:

@@ -179,7 +179,12 @@ class RestoreDialog(ModalScreen[Path | None]):
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         diff = side_by_side(self._current, text)
-        self.app.call_from_thread(self.query_one("#restore-diff", DiffView).show, diff)
+        self.app.call_from_thread(self._show_preview, diff)
+
+    def _show_preview(self, diff) -> None:  # type: ignore[no-untyped-def]
+        view = self.query_one("#restore-diff", DiffView)
+        view.show(diff)
+        view.scroll_to_first_change()
 
     @on(OptionList.OptionSelected, "#restore-list")
     @on(Button.Pressed, "#dialog-yes")

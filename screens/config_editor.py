@@ -149,6 +149,12 @@ class ConfigEditorScreen(Screen):
     def model(self) -> EditorModel | None:
         return self.models.get(self.kind)
 
+    @property
+    def ready(self) -> bool:
+        """Both files are loaded (or known to be unavailable) and the current one is analysed."""
+        loaded = all(kind in self.models or kind in self.problems for kind in (KATA, CONTAINERD))
+        return self.targets is not None and loaded and (self.analysis is not None or self.kind in self.problems)
+
     @work(thread=True, exclusive=True, group="config-open", exit_on_error=False)
     def _open_targets(self) -> None:
         source = self.app.source
@@ -187,7 +193,10 @@ class ConfigEditorScreen(Screen):
             self.problems[kind] = f"{exc}: press ctrl+l to read it through sudo"
             self.models.pop(kind, None)
         except UserError as exc:
-            self.problems[kind] = f"cannot edit {path}: {exc}"
+            if target.note and str(exc) in target.note:
+                self.problems[kind] = target.note
+            else:
+                self.problems[kind] = f"{exc} — {target.note}" if target.note else str(exc)
             self.models.pop(kind, None)
         else:
             self.problems.pop(kind, None)
@@ -215,8 +224,19 @@ class ConfigEditorScreen(Screen):
     def _draw_empty(self) -> None:
         self.query_one("#config-changes", ChangeList).show(())
         self.query_one("#config-diff", DiffView).show(_empty_diff())
-        self.query_one("#config-findings", OptionList).clear_options()
         self.query_one("#config-change-details", Static).update("")
+        findings = self.query_one("#config-findings", OptionList)
+        findings.border_title = "Where the file was looked for"
+        options: list[Option] = []
+        target = self.target
+        if target is not None and target.discovery is not None:
+            for c in target.discovery.candidates:
+                mark = "[$success]✔[/]" if c.exists else "[$error]✖[/]"
+                options.append(Option(f"{mark} {escape(str(c.path))}  [$text-muted]({c.label}{'' if c.exists else ', missing'})[/]", disabled=True))
+        elif target is not None and target.path is not None:
+            mark = "[$success]✔[/]" if target.path.exists() else "[$error]✖[/]"
+            options.append(Option(f"{mark} {escape(str(target.path))}", disabled=True))
+        findings.set_options(options)
         problem = self.problems.get(self.kind, "")
         self._draw_file_bar(problem)
 
@@ -284,7 +304,7 @@ class ConfigEditorScreen(Screen):
             where = f"line {f.line + 1}: " if f.line is not None else ""
             options.append(Option(f"[{colour}]{symbol}[/] {escape(where + f.message)}", id=str(i)))
         if not options:
-            options.append(Option("[$success]✔[/] parses, and Kata will accept these settings", id="ok", disabled=True))
+            options.append(Option("[$success]✔[/] parses; nothing to flag", id="ok", disabled=True))
         findings.set_options(options)
 
     def _selected_view(self) -> ChangeView | None:

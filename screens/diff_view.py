@@ -111,13 +111,18 @@ class DiffView(ScrollView, can_focus=True):
         self.virtual_size = Size(max(self.size.width, 1), len(diff.rows))
         self.refresh()
 
+    def scroll_to_first_change(self) -> None:
+        if self._diff is not None and self._diff.changed_rows:
+            self.scroll_to_row(self._diff.changed_rows[0])
+
     def mark(self, left: tuple[int, int] | None, right: tuple[int, int] | None) -> None:
         """Highlight the rows of one change (line spans in the current and proposed texts)."""
         self._left_mark, self._right_mark = left, right
         self.refresh()
 
     def scroll_to_row(self, row: int, *, animate: bool = False) -> None:
-        self.scroll_to(y=max(0, row - 3), animate=animate)
+        """Scroll so ``row`` is the fourth visible row (after the next refresh, once the size is known)."""
+        self.call_after_refresh(self.scroll_to, y=max(0, row - 3), animate=animate)
 
     def reveal(self, left: tuple[int, int] | None, right: tuple[int, int] | None) -> None:
         """Scroll so that the first row of the given spans is visible."""

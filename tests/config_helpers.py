@@ -90,3 +90,14 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.update(extra or {})
     env["PYTHONPATH"] = str(REPO)
     return env
+
+
+async def wait_until_ready(pilot, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """After switching to the editor: wait until both files are loaded and analysed (the loads run in
+    workers started from another worker, so waiting for the workers alone can return too early)."""
+    waited = 0.0
+    while not getattr(pilot.app.screen, "ready", False):
+        assert waited < timeout, "the configuration editor did not finish loading"
+        await pilot.pause(0.02)
+        waited += 0.02
+    await pilot.pause()

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from config_helpers import FIXED_WORKSPACE, TEST_HOST, frozen_clock, install_standin_sudo, upstream
+from config_helpers import FIXED_WORKSPACE, TEST_HOST, frozen_clock, install_standin_sudo, upstream, wait_until_ready
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Input, TextArea
@@ -43,9 +43,7 @@ class Recorder:
 
 async def open_editor(pilot) -> ConfigEditorScreen:  # type: ignore[no-untyped-def]
     await pilot.press("f5")
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await wait_until_ready(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ConfigEditorScreen)
     assert screen.model is not None, screen.problems

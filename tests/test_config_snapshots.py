@@ -4,7 +4,7 @@ invalid edit flagged; at 80x24 and 120x40, with a frozen clock and a fixed works
 from __future__ import annotations
 
 import pytest
-from config_helpers import FIXED_WORKSPACE, TEST_HOST, frozen_clock
+from config_helpers import FIXED_WORKSPACE, TEST_HOST, frozen_clock, wait_until_ready
 
 from kata_snp_tui.app import KataApp, make_app
 from kata_snp_tui.host import HostSource, SnapshotHost
@@ -23,9 +23,7 @@ def _app() -> KataApp:
 
 async def _open(pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("f5")
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await wait_until_ready(pilot)
 
 
 async def _all_accepted(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -56,7 +56,7 @@ def _target(args: argparse.Namespace) -> EditTarget:
     )
     target = targets.containerd if args.containerd else targets.kata
     if target.path is None:
-        raise UserError(target.note or "no file to work on: pass --file")
+        raise UserError(f"{target.note} (or pass --file)" if target.note else "no file to work on: pass --file")
     return target
 
 

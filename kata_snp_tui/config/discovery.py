@@ -56,7 +56,7 @@ class Discovery:
         if self.chosen is None:
             return (
                 f"no Kata configuration found ({self.etc_path} and {self.default_path} are both missing): "
-                "build and install the runtime first (stage 2), or pass --file"
+                "build and install the runtime first (stage 2), or point KATA_CONF_FILE at a configuration"
             )
         if self.chosen.origin == "env":
             state = "" if self.chosen.exists else " (it does not exist)"

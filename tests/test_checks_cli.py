@@ -232,3 +232,9 @@ def test_check_demo_is_ready() -> None:
     data = json.loads(proc.stdout)
     assert data["ready"] is True and data["host"]["kind"] == "demo"
     assert "demo" in data["host"]["label"] and "not this machine" in data["host"]["label"]
+
+
+def test_top_level_demo_flag_reaches_check() -> None:
+    proc = run_cli("--demo", "check", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["host"]["kind"] == "demo"

@@ -294,7 +294,8 @@ def test_sev_only_after_sev_snp_0_is_the_guides_known_issue(tmp_path: Path) -> N
     c = report.by_id("host.sev-vs-snp")
     assert c.status is Status.FAIL
     assert "sev_snp=0" in c.summary
-    assert "sudo rmmod kvm_amd && sudo modprobe kvm_amd" in c.remedy
+    assert "sudo rmmod kvm_amd && sudo modprobe kvm_amd sev_snp=0" in c.remedy  # the guide's words
+    assert "sudo rmmod kvm_amd && sudo modprobe kvm_amd sev=1 sev_es=1 sev_snp=1" in c.remedy  # the way back
     assert "kvm_amd: SEV-SNP disabled (ASIDs 1 - 509)" in text(report, "host.sev-vs-snp")
     assert st(report, "kvm.sev-snp") is Status.FAIL
     assert "sev_snp=0" in report.by_id("kvm.sev-snp").summary

@@ -52,8 +52,8 @@ def host_sev_vs_snp(f: Facts) -> Outcome:
     sev, snp = f.param("sev"), f.param("sev_snp")
     ev = [sev.evidence(), snp.evidence()]
     if snp.value is True:
-        both = " SEV is on too: the platform then runs SNP guests only, never SEV and SNP guests at once." \
-            if sev.value else ""
+        both = (" SEV is on too: Kata uses SEV-SNP by default and cannot run SEV and SNP guests at the same "
+                "time (the guide's known issue)." if sev.value else "")
         return passed(f"SEV-SNP is on, so Kata starts SNP guests.{both}", *ev)
     if snp.value is None:
         why = "has no sev_snp parameter" if snp.absent else "sev_snp cannot be read"
@@ -63,11 +63,18 @@ def host_sev_vs_snp(f: Facts) -> Outcome:
     if off and sev.value:
         return failed("Only SEV is on: kvm_amd was loaded with sev_snp=0, which turns SNP off for the whole host "
                       "(the guide's known issue). Kata would start SEV guests, not SNP.", *ev, *off.evidence,
-                      remedy=RELOAD_KVM_AMD)
+                      remedy=SEV_INSTEAD_OF_SNP + RELOAD_KVM_AMD)
     if sev.value:
         return skipped("Only SEV is on because SEV-SNP is not available (see kvm.sev-snp).", *ev,
                        remedy="Fix kvm.sev-snp first.")
     return skipped("Neither SEV nor SEV-SNP is on in kvm_amd (see kvm.sev).", *ev, remedy="Fix kvm.sev first.")
+
+
+SEV_INSTEAD_OF_SNP = """\
+The guide's known issue: to make Kata use SEV instead of SNP, it reloads kvm_amd without SNP support
+(sudo rmmod kvm_amd && sudo modprobe kvm_amd sev_snp=0), which disables SNP for the entire platform.
+This wizard runs SNP guests, so undo it:
+"""
 
 
 SPECS = (

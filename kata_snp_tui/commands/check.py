@@ -10,6 +10,7 @@ import json
 import sys
 
 from kata_snp_tui.cli import add_host_arguments, host_source
+from kata_snp_tui.errors import UserError
 
 HELP = "check whether this host (or a snapshot, or the demo host) can run SNP guests"
 
@@ -17,6 +18,11 @@ HELP = "check whether this host (or a snapshot, or the demo host) can run SNP gu
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON (DESIGN.md format)")
     add_host_arguments(parser)
+    # `kata-snp-tui --demo check` must keep the top-level --demo/--host: when not given here, set nothing
+    # (a subcommand's defaults would otherwise overwrite the top-level values).
+    for action in parser._actions:
+        if action.dest in ("demo", "host"):
+            action.default = argparse.SUPPRESS
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from kata_snp_tui.checks.render import make_console, render_report
     from kata_snp_tui.host import open_host
 
+    if getattr(args, "demo", False) and getattr(args, "host", None):
+        raise UserError("--demo and --host cannot be used together")
     host = open_host(host_source(args))
     try:
         report = run_checks(host)

@@ -170,6 +170,19 @@ def same_process_alive(pid: int | None, started: float | None) -> bool:
     return abs(now - started) < 0.5
 
 
+class StepStates(dict):
+    """Step id -> :class:`StepRecord` for every step of a build, in recipe order (pending when never
+    run): what the Build screen puts in ``Session.build_states`` for the welcome screen and the
+    session report. ``workspace`` says where the build happens."""
+
+    def __init__(self, records: dict[str, StepRecord], workspace: Path) -> None:
+        super().__init__(records)
+        self.workspace = workspace
+
+    def snapshot(self) -> dict[str, StepRecord]:
+        return dict(self)
+
+
 @dataclass
 class BuildState:
     """Step records for one workspace, thread-safe, saved on every change."""
@@ -259,6 +272,11 @@ class BuildState:
     def snapshot(self) -> dict[str, StepRecord]:
         with self._lock:
             return dict(self._records)
+
+    def step_states(self, step_ids: list[str]) -> StepStates:
+        """Records for ``step_ids`` in that order (pending for a step never run)."""
+        with self._lock:
+            return StepStates({i: self._records.get(i, StepRecord()) for i in step_ids}, self.workspace)
 
     def as_json(self) -> dict[str, dict[str, Any]]:
         """Plain data for the session report."""

@@ -379,6 +379,7 @@ class Runner:
         tail_lines: int = 40,
         flush_interval: float = FLUSH_INTERVAL,
         recover: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.state = state
         self.paths = build_paths.ensure()
@@ -387,6 +388,8 @@ class Runner:
         self.base_env = dict(base_env) if base_env is not None else None
         self.tail_lines = tail_lines
         self.flush_interval = flush_interval
+        #: Monotonic seconds, used to measure how long a step took (frozen in snapshot tests).
+        self.clock = clock
         self._cancel = threading.Event()
         self._force = threading.Event()
         self._running: Step | None = None
@@ -540,7 +543,7 @@ class Runner:
         self, step: Step, log_path: Path, on_output: OutputCallback | None, password: str | None
     ) -> StepOutcome:
         started = _now()
-        t0 = time.monotonic()
+        t0 = self.clock()
         env = self._environment()
         env.update(step.env)
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -559,7 +562,7 @@ class Runner:
             log_fh.flush()
 
         def finish(status: StepStatus, code: int | None, message: str, tail: tuple[str, ...] = (), **extra) -> StepOutcome:
-            duration = time.monotonic() - t0
+            duration = self.clock() - t0
             try:
                 log_fh.write(f"### {message} after {duration:.1f} s\n".encode())
                 log_fh.close()
@@ -799,6 +802,7 @@ def open_build(
     privilege: Privilege | None = None,
     grace: float = DEFAULT_GRACE,
     build_paths: BuildPaths | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> Build:
     """Load the recipe (a RecipeError before anything runs), resolve it for the workspace and open
     the persisted state. On the demo host the steps replay recordings in a workspace of the state
@@ -816,5 +820,5 @@ def open_build(
         steps = demo_steps(steps, ws)
     paths = (build_paths or BuildPaths.default(demo=demo)).ensure()
     state = BuildState.open(paths, ws)
-    runner = Runner(state, paths, privilege=privilege, grace=grace)
+    runner = Runner(state, paths, privilege=privilege, grace=grace, clock=clock or time.monotonic)
     return Build(recipe, steps, ws, paths, state, runner, demo, values)

@@ -24,7 +24,7 @@ class Session:
     clock: Callable[[], datetime] = utc_now
     started_at: datetime = field(default_factory=utc_now)
     checks: CheckReport | None = None
-    #: Stage 2: the build's step states (a kata_snp_tui.build_state.BuildState, set by the Build screen).
+    #: Stage 2: the build's step states (kata_snp_tui.build_state.StepStates: a dict step id -> record, set by the Build screen).
     build_states: Any = None
     #: Stage 4's last result (kata_snp_tui.verify.result.Verification), set by the Verify screen.
     verification: Any = None

@@ -195,7 +195,7 @@ class BuildScreen(Screen):
     @on(Ready)
     def _ready(self, event: Ready) -> None:
         self.build = event.build
-        self.app.session.build_states = event.build.state  # type: ignore[attr-defined]
+        self._publish_states()
         self._render_notice()
         self._render_list()
         target = self._initial_step()
@@ -222,6 +222,11 @@ class BuildScreen(Screen):
         return self.build.steps[-1].id if self.build.steps else None
 
     # -------------------------------------------------------------------- rendering
+
+    def _publish_states(self) -> None:
+        """The session's copy of every step's state (welcome screen, session report)."""
+        if self.build is not None:
+            self.app.session.build_states = self.build.state.step_states(self.step_ids())  # type: ignore[attr-defined]
 
     def _records(self) -> dict[str, StepRecord]:
         """The persisted records, with the step streaming now shown as running (the runner
@@ -491,7 +496,8 @@ class BuildScreen(Screen):
         if self._live is not None and self._live[0] == event.step_id:
             self._live = None
             self._step_started = None
-        self.app.session.build_states = self.build.state if self.build else None  # type: ignore[attr-defined]
+        self._publish_states()
+        self._render_notice()  # a checkout step may have changed the tree (and its version warning)
         self._render_list()
         self._render_summary()
         selected = self.query_one("#build-steps", StepList).selected_id
@@ -504,6 +510,7 @@ class BuildScreen(Screen):
     @on(RunFinished)
     def _run_finished(self, event: RunFinished) -> None:
         self.running = False
+        self._publish_states()
         self._live = None
         self._step_started = None
         self._run_started = None
@@ -594,6 +601,7 @@ class BuildScreen(Screen):
             self.notify("This step is running; x cancels it first.", severity="warning", timeout=3)
             return
         self.build.runner.skip(step.id)
+        self._publish_states()
         self._render_list()
         self._render_summary()
         self._show_selected()
@@ -621,6 +629,7 @@ class BuildScreen(Screen):
             return
         for s in self.build.steps:
             self.build.runner.reset(s.id)
+        self._publish_states()
         self._render_list()
         self._render_summary()
         self._show_selected()

@@ -179,3 +179,21 @@ def test_top_level_demo_flag_reaches_the_build_command() -> None:
     assert proc.stdout.startswith("Demo host:")
     assert "# stands for: make -j \"$(nproc)\"" in proc.stdout
     assert "-m kata_snp_tui.replay" in proc.stdout
+
+
+def test_warns_when_a_step_checks_out_a_tree_newer_than_the_guide(tmp_path: Path) -> None:
+    recipe = write_recipe(tmp_path / "r.toml", '''
+[recipe.tree]
+version_file = "{workspace}/kata-containers/VERSION"
+matches = "3.2"
+incompatible_from = "3.3.0"
+warning = "build-kernel.sh rejects '-x snp' from 3.3.0 on"
+
+[[steps]]
+id = "kata-checkout"
+title = "Check out"
+shell = "mkdir -p kata-containers && echo 3.4.0 > kata-containers/VERSION"
+''')
+    proc = run_cli("--recipe", str(recipe), "--yes", "--workspace", str(tmp_path / "ws"))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: the checked-out tree is Kata 3.4.0, newer than the guide's 3.2.x" in proc.stderr

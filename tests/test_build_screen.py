@@ -74,8 +74,13 @@ async def test_demo_runs_every_step_through_the_runner(monkeypatch: pytest.Monke
         assert set(screen.records().values()) == {"done"}
         assert single_writes == []  # output arrived in batches (write_lines), never line by line
         assert "33/33" in text_of(screen, "#build-summary")
-        states = app.session.build_states
-        assert states is not None and all(r.status is StepStatus.DONE for r in states.snapshot().values())
+        states = app.session.build_states  # every step, in recipe order, for the welcome screen and the report
+        assert list(states) == screen.step_ids() and all(r.status is StepStatus.DONE for r in states.values())
+        assert states.workspace == screen.build.workspace
+        from kata_snp_tui.progress import stage_summaries
+
+        build_line = next(s for s in stage_summaries(app.session) if s.stage.id == "build")
+        assert (build_line.state, build_line.text) == ("done", "33/33 steps done")
 
 
 async def test_failure_banner_shows_the_known_error_and_retry_runs_again(tmp_path: Path) -> None:
@@ -277,6 +282,10 @@ async def test_state_survives_a_restart_of_the_wizard(tmp_path: Path) -> None:
 SNAP_WS = "/home/dev/kata-snp-workspace"
 
 
+def FROZEN_SECONDS() -> float:  # noqa: N802 - a constant clock: every step takes 0 s on screen
+    return 1000.0
+
+
 def _running_recipe(tmp_path: Path) -> Path:
     return recipe(tmp_path, '''
 [[steps]]
@@ -346,11 +355,22 @@ def test_snapshot_idle(snap_compare, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_running(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-    app = _app(recipe_path=_running_recipe(tmp_path), workspace="/tmp", privilege=NOT_ROOT)
+    app = _app(recipe_path=_running_recipe(tmp_path), workspace="/tmp", privilege=NOT_ROOT, clock=FROZEN_SECONDS)
     assert snap_compare(app, terminal_size=size, run_before=_running)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_snapshot_failed_with_hint(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-    app = _app(recipe_path=_failing_recipe(tmp_path), workspace="/tmp", privilege=NOT_ROOT)
+    app = _app(recipe_path=_failing_recipe(tmp_path), workspace="/tmp", privilege=NOT_ROOT, clock=FROZEN_SECONDS)
     assert snap_compare(app, terminal_size=size, run_before=_failed)
+
+
+async def test_notice_warns_about_a_tree_newer_than_the_guide(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    (ws / "kata-containers").mkdir(parents=True)
+    (ws / "kata-containers" / "VERSION").write_text("3.3.0\n")
+    app = _app(workspace=ws, privilege=NOT_ROOT)  # the built-in recipe
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_build(pilot)
+        notice = text_of(screen, "#build-notice")
+        assert "Kata 3.3.0" in notice and "newer than the guide's 3.2.x" in notice and "-x snp" in notice

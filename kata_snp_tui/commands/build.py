@@ -233,6 +233,7 @@ def _run(build: Build, plan: Sequence[Step], force: bool, password: str | None, 
     index = {s.id: n for n, s in enumerate(plan, start=1)}
     runner = build.runner
     interrupts: list[int] = []
+    warned: set[str] = {w for w in [build.tree_status().warning] if w}
 
     def on_signal(signum: int, _frame: object) -> None:
         interrupts.append(signum)
@@ -261,6 +262,10 @@ def _run(build: Build, plan: Sequence[Step], force: bool, password: str | None, 
         elif event.kind == "end" and event.outcome is not None:
             o = event.outcome
             printer.line(f"<== {step.id}: {o.status.value} ({o.message}, {o.duration:.1f} s)")
+            tree = build.tree_status()  # a checkout step may just have put a newer tree in place
+            if tree.warning and tree.warning not in warned:
+                warned.add(tree.warning)
+                print(f"kata-snp-tui: warning: {tree.warning}", file=sys.stderr, flush=True)
 
     handlers = {}
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

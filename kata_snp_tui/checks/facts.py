@@ -328,7 +328,8 @@ class Facts:
 
     def prefetch(self) -> None:
         """Read every fact (a snapshot captures them all, whatever the tree skipped)."""
-        _ = (self.cpuinfo, self.cmdline, self.release, self.kernel_config, self.os_name, self.mounts, self.kvm_amd_loaded, self.log,
-             self.sev_status, self.iommu_units, self.iommu_group_types, self.modprobe_options, self.resources)
+        _ = (self.cpuinfo, self.cmdline, self.release, self.kernel_config, self.os_name, self.mounts,
+             self.kvm_amd_loaded, self.log, self.sev_status, self.iommu_units, self.iommu_group_types,
+             self.modprobe_options, self.resources)
         for name in ("sev", "sev_es", "sev_snp"):
             self.param(name)

@@ -153,7 +153,8 @@ class KernelLog:
         if not self.readable:
             return f"the kernel log cannot be read ({self.reason})"
         note = "; it holds undecodable bytes, replaced" if self.undecodable else ""
-        return f"the kernel log ({self.source}, {len(self.lines)} lines{note}) has no such line; it may have rolled over"
+        return (f"the kernel log ({self.source}, {len(self.lines)} lines{note}) has no such line; "
+                "it may have rolled over")
 
 
 def _is_undecodable(data: bytes) -> bool:

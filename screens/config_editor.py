@@ -14,7 +14,7 @@ import asyncio
 import os
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,7 +26,7 @@ from textual.widgets import Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from kata_snp_tui.atomic import ChangedOnDisk
-from kata_snp_tui.config.diff import unified_diff
+from kata_snp_tui.config.diff import SideBySide, side_by_side, unified_diff
 from kata_snp_tui.config.discovery import install_default
 from kata_snp_tui.config.editor import ALREADY, NOT_APPLIED, UNKNOWN, WILL_CHANGE, Analysis, ChangeView, EditorModel
 from kata_snp_tui.config.loader import LoadedFile, NeedsPrivilege, load_file
@@ -115,7 +115,7 @@ class ConfigEditorScreen(Screen):
         self.query_one("#config-file-bar", Static).update("[$text-muted]Reading the configuration…[/]")
         self._open_targets()
 
-    def on_resize(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_resize(self, event: events.Resize) -> None:
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
@@ -346,7 +346,8 @@ class ConfigEditorScreen(Screen):
         model = self.model
         if model is None:
             return
-        model.toggle(event.change_id)
+        if model.toggle(event.change_id):
+            self.notify("Hand edits were dropped: this change adds or removes whole tables.", severity="warning")
         self._analyse_now(update_editor=True)
 
     @on(ChangeList.SetAll)
@@ -655,7 +656,5 @@ class ConfigEditorScreen(Screen):
         self._open_targets()
 
 
-def _empty_diff():  # type: ignore[no-untyped-def]
-    from kata_snp_tui.config.diff import side_by_side
-
+def _empty_diff() -> SideBySide:
     return side_by_side("", "")

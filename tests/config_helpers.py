@@ -35,8 +35,10 @@ def lines_of(text: str) -> list[str]:
 
 
 #: A stand-in for sudo: understands -n, -S, -p PROMPT, -k and --; checks the password against
-#: $STANDIN_SUDO_PASSWORD (none set: no password needed); logs each argv to $STANDIN_SUDO_LOG; then
-#: runs the command (the tests run as whatever user they are, so "root" is just this user).
+#: $STANDIN_SUDO_PASSWORD (none set: no password needed); like sudo, remembers a good password for a
+#: while when $STANDIN_SUDO_CACHE names a file to keep that fact in (-k forgets it); logs each argv to
+#: $STANDIN_SUDO_LOG; then runs the command (the tests run as whatever user they are, so "root" is
+#: just this user).
 STANDIN_SUDO = r"""#!/bin/sh
 log="${STANDIN_SUDO_LOG:-/dev/null}"
 printf '%s\n' "$*" >> "$log"
@@ -45,14 +47,14 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -n) nonint=1; shift ;;
     -S) stdin_pw=1; shift ;;
-    -k) shift ;;
+    -k) [ -n "$STANDIN_SUDO_CACHE" ] && rm -f "$STANDIN_SUDO_CACHE"; shift ;;
     -p) shift 2 ;;
     --) shift; break ;;
     -*) shift ;;
     *) break ;;
   esac
 done
-if [ -n "$STANDIN_SUDO_PASSWORD" ]; then
+if [ -n "$STANDIN_SUDO_PASSWORD" ] && ! { [ -n "$STANDIN_SUDO_CACHE" ] && [ -f "$STANDIN_SUDO_CACHE" ]; }; then
   if [ "$stdin_pw" = 1 ]; then
     IFS= read -r given || given=""
     if [ "$given" != "$STANDIN_SUDO_PASSWORD" ]; then
@@ -60,6 +62,7 @@ if [ -n "$STANDIN_SUDO_PASSWORD" ]; then
       echo "sudo: 1 incorrect password attempt" >&2
       exit 1
     fi
+    [ -n "$STANDIN_SUDO_CACHE" ] && : > "$STANDIN_SUDO_CACHE"
   else
     echo "sudo: a password is required" >&2
     exit 1

@@ -236,3 +236,12 @@ def test_lexer_statements_cover_every_key_tomllib_sees() -> None:
                     else:
                         expected.append((prefix, (k,)))
         assert keys == sorted(expected)
+
+
+def test_patch_result_flags_unknown_keys_and_contradictions() -> None:
+    text = '[hypervisor.qemu]\nimage = "/i"\nsev_snp_quest = true\nshared_fs = "virtio-fs"\n'
+    # reject the changes that would resolve the contradictions
+    result = patch(text, {"kernel", "initrd", "virtio_fs_daemon"})
+    codes = {f.code for f in result.flags()}
+    assert {"unknown-key", "image-and-initrd", "virtio-fs-without-daemon"} <= codes
+    assert not patch(upstream("configuration-qemu.toml.3.2.0")).flags()

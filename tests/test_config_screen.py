@@ -315,3 +315,55 @@ async def test_only_the_default_offers_install_into_etc(tmp_path: Path, monkeypa
         await settle(pilot)
         assert screen.model.loaded.path == etc
         assert not screen.check_action("install", ())
+
+
+async def test_root_only_file_is_read_through_sudo_and_the_password_is_asked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_standin_sudo(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STANDIN_SUDO_PASSWORD", PASSWORD)
+    monkeypatch.setenv("STANDIN_SUDO_CACHE", str(tmp_path / "sudo-ticket"))
+    monkeypatch.setenv("STANDIN_SUDO_LOG", str(tmp_path / "sudo.log"))
+    root = tmp_path / "root"
+    etc = root / ETC_CONFIG
+    etc.parent.mkdir(parents=True)
+    etc.write_text(upstream("configuration-qemu.toml.3.2.0"))
+    monkeypatch.setattr(ConfigEditorScreen, "SEARCH_ROOT", root)
+    # what a user sees for the Developer Guide's root:root 0640 file (the tests may run as root)
+    import kata_snp_tui.config.loader as loader
+
+    plain_read = loader.read_bytes
+
+    def refused_for_etc(path: Path) -> bytes:
+        if Path(path) == etc:
+            raise loader.NeedsPrivilege(f"{path} is readable only by root")
+        return plain_read(path)
+
+    monkeypatch.setattr(loader, "read_bytes", refused_for_etc)
+    monkeypatch.setattr("kata_snp_tui.screens.config_editor.can_write_directly", lambda path: False)
+    app = make_app(HostSource("live"), host=SnapshotHost(TEST_HOST), clock=frozen_clock, run_checks_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f5")
+        await wait_until_ready(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ConfigEditorScreen) and screen.model is None
+        assert "ctrl+l" in screen.problems["kata"]
+        await pilot.press("ctrl+l")
+        await wait_for_screen(pilot, PasswordDialog)
+        await pilot.press(*PASSWORD, "enter")
+        waited = 0.0
+        while screen.model is None and waited < 10:
+            await pilot.pause(0.05)
+            waited += 0.05
+        assert screen.model is not None and screen.model.loaded.privileged_read
+        proposed = screen.model.proposed
+        await pilot.press("ctrl+s")
+        waited = 0.0
+        while etc.read_text() != proposed and waited < 10:
+            assert not isinstance(pilot.app.screen, PasswordDialog), "sudo remembered the password: no second prompt"
+            await pilot.pause(0.05)
+            waited += 0.05
+        assert etc.read_text() == proposed
+        await settle(pilot)
+        assert pilot.app.session.config_applied[0].via_sudo

@@ -71,26 +71,32 @@ class EditorModel:
     def original(self) -> str:
         return self.loaded.text
 
-    def toggle(self, change_id: str) -> None:
-        self.set_accepted(change_id, change_id not in self.accepted)
+    def toggle(self, change_id: str) -> bool:
+        return self.set_accepted(change_id, change_id not in self.accepted)
 
-    def set_accepted(self, change_id: str, accepted: bool) -> None:
+    def set_accepted(self, change_id: str, accepted: bool) -> bool:
+        """Accept or reject one change. Returns True when hand edits had to be dropped to do it."""
         if accepted:
             self.accepted.add(change_id)
         else:
             self.accepted.discard(change_id)
         if not self.hand_edited:
             self._repatch()
-            return
+            return False
         change = next(c for c in self.target.changes if c.id == change_id)
         # keep the user's hand edits: apply or undo only this change on the current text
         try:
             if accepted:
                 self.proposed = self.target.patch(self.proposed, {change_id}, self.values).text
-            else:
+                return False
+            if self.target.can_revert:
                 self.proposed = self.target.revert(self.proposed, self.original, change)
+                return False
         except PatchError:
-            pass  # the hand-edited text does not parse; the change waits until it does
+            return False  # the hand-edited text does not parse; the change waits until it does
+        self.hand_edited = False
+        self._repatch()
+        return True
 
     def set_all(self, accepted: bool) -> None:
         self.accepted = {c.id for c in self.target.changes} if accepted else set()

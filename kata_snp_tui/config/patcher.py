@@ -20,6 +20,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import tomlkit
 
@@ -38,8 +39,26 @@ from kata_snp_tui.config.lexer import (
 )
 from kata_snp_tui.errors import UserError
 
+if TYPE_CHECKING:
+    from kata_snp_tui.config.validate import Finding
+
 #: A half-open range of 0-based line numbers.
 LineSpan = tuple[int, int]
+#: Finding codes PatchResult.flags() reports (see validate.py).
+FLAG_CODES = frozenset(
+    {
+        "unknown-key",
+        "unknown-table",
+        "image-and-initrd",
+        "no-image-or-initrd",
+        "virtio-fs-without-daemon",
+        "shared-fs",
+        "snp-without-confidential",
+        "confidential-without-firmware",
+        "confidential-virtio-fs",
+        "confidential-file-mem",
+    }
+)
 
 
 class PatchError(UserError):
@@ -105,6 +124,13 @@ class PatchResult:
     @property
     def all_met(self) -> bool:
         return all(r.met for r in self.changes)
+
+    def flags(self) -> tuple[Finding, ...]:
+        """What is wrong with the patched text that no change fixes: keys and tables Kata does not know
+        (it ignores them silently) and settings that contradict each other (validate.py)."""
+        from kata_snp_tui.config.validate import validate
+
+        return tuple(f for f in validate(self.text, exists=None).findings if f.code in FLAG_CODES)
 
 
 # --------------------------------------------------------------------------- value helpers

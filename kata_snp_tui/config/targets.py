@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -77,12 +77,14 @@ class EditTarget:
             return validate(text, exists=self.exists)
         return validate_containerd(text)
 
+    @property
+    def can_revert(self) -> bool:
+        """Can one change be undone on a hand-edited text? (Kata: yes, key by key; containerd changes
+        add whole tables, so rejecting one re-patches the file as loaded.)"""
+        return self.kind == KATA
+
     def revert(self, text: str, original: str, change: Change) -> str:
-        if self.kind == KATA:
-            return revert_change(text, original, change, load_change_set().table)
-        # containerd changes add whole tables: undo by re-patching the original with what is still
-        # accepted is the caller's job; here a revert is "no hand edits kept".
-        return text
+        return revert_change(text, original, change, load_change_set().table)
 
 
 def _asset_path(name: str) -> Path:
@@ -127,7 +129,6 @@ def demo_exists(change_set: ChangeSet | None = None, host_exists: PathExists | N
 class Targets:
     kata: EditTarget
     containerd: EditTarget
-    extra: dict[str, str] = field(default_factory=dict)
 
     def get(self, kind: str) -> EditTarget:
         return self.kata if kind == KATA else self.containerd

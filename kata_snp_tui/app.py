@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from importlib import import_module
 from importlib.resources import files
 
 from textual import on, work
@@ -32,22 +33,27 @@ def _stylesheets() -> list[str]:
     return [str(assets / "app.tcss")]
 
 
-def _mode_factories() -> dict[str, Callable[[], Screen]]:
-    from kata_snp_tui.screens.build import BuildScreen
-    from kata_snp_tui.screens.config_editor import ConfigEditorScreen
-    from kata_snp_tui.screens.host_checks import HostChecksScreen
-    from kata_snp_tui.screens.troubleshoot import TroubleshootScreen
-    from kata_snp_tui.screens.verify import VerifyScreen
-    from kata_snp_tui.screens.welcome import WelcomeScreen
+#: Each stage's screen as (module, class), imported the first time the stage opens, so start-up
+#: imports only the welcome screen (every screen up front cost ~0.3 s before the first frame).
+_MODE_SCREENS: dict[str, tuple[str, str]] = {
+    "welcome": ("kata_snp_tui.screens.welcome", "WelcomeScreen"),
+    "checks": ("kata_snp_tui.screens.host_checks", "HostChecksScreen"),
+    "build": ("kata_snp_tui.screens.build", "BuildScreen"),
+    "config": ("kata_snp_tui.screens.config_editor", "ConfigEditorScreen"),
+    "verify": ("kata_snp_tui.screens.verify", "VerifyScreen"),
+    "troubleshoot": ("kata_snp_tui.screens.troubleshoot", "TroubleshootScreen"),
+}
 
-    return {
-        "welcome": WelcomeScreen,
-        "checks": HostChecksScreen,
-        "build": BuildScreen,
-        "config": ConfigEditorScreen,
-        "verify": VerifyScreen,
-        "troubleshoot": TroubleshootScreen,
-    }
+
+def _lazy_screen(module: str, name: str) -> Callable[[], Screen]:
+    def make() -> Screen:
+        return getattr(import_module(module), name)()
+
+    return make
+
+
+def _mode_factories() -> dict[str, Callable[[], Screen]]:
+    return {mode: _lazy_screen(module, name) for mode, (module, name) in _MODE_SCREENS.items()}
 
 
 class KataApp(App[int]):

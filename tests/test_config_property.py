@@ -18,7 +18,7 @@ CHANGES = load_change_set()
 IDS = list(CHANGES.ids())
 GUIDE_KEYS = {c.key for c in CHANGES.changes}
 _COMMENTED_GUIDE_KEY = re.compile(r"^[ \t]*#[ \t]*(" + "|".join(sorted(GUIDE_KEYS)) + r")[ \t]*=")
-SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _comment_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=20)
 _path_value = st.text(

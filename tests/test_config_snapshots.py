@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from config_helpers import FIXED_WORKSPACE, TEST_HOST, frozen_clock, wait_until_ready
 
+from textual.widgets import TextArea
+
 from kata_snp_tui.app import KataApp, make_app
 from kata_snp_tui.host import HostSource, SnapshotHost
 
@@ -41,7 +43,8 @@ async def _invalid_edit(pilot) -> None:  # type: ignore[no-untyped-def]
     await _open(pilot)
     await pilot.press("f8")
     await pilot.pause()
-    await pilot.press(*(["down"] * 15), "end")
+    editor = pilot.app.screen.query_one("#config-editor", TextArea)
+    editor.move_cursor((15, len(editor.document.get_line(15))))
     await pilot.press(*" broken")
     await pilot.pause(0.4)
 

@@ -88,6 +88,8 @@ def test_overrides_and_skip(config: Path, tmp_path: Path) -> None:
     assert "file_mem_backend" not in qemu
     proc = run_cli("check", "--file", str(config), "--skip", "nope", cwd=tmp_path)
     assert proc.returncode == 2 and "no such change" in proc.stderr
+    proc = run_cli("diff", "--file", str(config), "--workspace", str(tmp_path / "ws"), cwd=tmp_path)
+    assert f'+firmware = "{tmp_path}/ws/kata-containers/tools/packaging/static-build/ovmf/opt/kata/share/ovmf/OVMF.fd"' in proc.stdout
 
 
 BAD_INPUTS = {

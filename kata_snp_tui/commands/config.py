@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--firmware", metavar="P", help="the SNP OVMF firmware (default: the build stage's workspace)")
     parser.add_argument("--kernel", metavar="P", help="the SNP guest kernel (default: /usr/share/kata-containers/vmlinuz-snp.container)")
     parser.add_argument("--initrd", metavar="P", help="the initrd (default: /usr/share/kata-containers/kata-containers-initrd.img)")
+    parser.add_argument("--workspace", metavar="DIR", help="the build stage's workspace the default QEMU and OVMF paths are in (default: ~/kata-snp-workspace)")
     parser.add_argument("--config-path", metavar="P", help="with --containerd: the Kata configuration containerd's kata runtime uses")
     parser.add_argument("--skip", metavar="ID", action="append", default=[], help="leave this change out (repeatable; see `config check`)")
     parser.add_argument("--yes", "-y", action="store_true", help="apply or install without asking")
@@ -100,7 +101,7 @@ def _print_findings(validation: Validation, stream=sys.stderr) -> None:
 def _patch(args: argparse.Namespace) -> tuple[EditTarget, LoadedFile, PatchResult]:
     target = _target(args)
     loaded = _load(target)
-    values = target.default_values(_overrides(args))
+    values = target.default_values(_overrides(args), Path(args.workspace).expanduser().resolve() if args.workspace else None)
     try:
         result = target.patch(loaded.text, _accepted(target, args.skip), values)
     except PatchError as exc:

@@ -11,10 +11,9 @@ and treats the paths the build stage produces as present.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.resources import as_file, files
+from importlib.resources import files
 from pathlib import Path
 
 from kata_snp_tui import paths
@@ -61,9 +60,9 @@ class EditTarget:
     def changes(self) -> tuple[Change, ...]:
         return load_change_set().changes if self.kind == KATA else load_spec().changes
 
-    def default_values(self, overrides: Mapping[str, str | None] | None = None) -> dict[str, Value]:
+    def default_values(self, overrides: Mapping[str, str | None] | None = None, workspace: Path | None = None) -> dict[str, Value]:
         if self.kind == KATA:
-            return load_change_set().values(overrides)
+            return load_change_set().values(overrides, workspace)
         config_path = (overrides or {}).get("config_path")
         return load_spec().values(config_path)
 
@@ -87,9 +86,8 @@ class EditTarget:
         return revert_change(text, original, change, load_change_set().table)
 
 
-def _asset_path(name: str) -> Path:
-    with as_file(files("kata_snp_tui.assets") / "demo" / "config" / name) as p:
-        return Path(p)
+def _asset_bytes(name: str) -> bytes:
+    return (files("kata_snp_tui.assets") / "demo" / "config" / name).read_bytes()
 
 
 def prepare_demo_copies(state: Path | None = None, fresh: bool = True) -> tuple[Path, Path]:
@@ -107,7 +105,7 @@ def prepare_demo_copies(state: Path | None = None, fresh: bool = True) -> tuple[
     containerd = folder / DEMO_CONTAINERD
     for name, dest in (("configuration.toml", kata), ("containerd-config.toml", containerd)):
         if fresh or not dest.exists():
-            shutil.copyfile(_asset_path(name), dest)
+            dest.write_bytes(_asset_bytes(name))
             os.chmod(dest, 0o640)
     return kata, containerd
 
@@ -170,7 +168,10 @@ def resolve_targets(
             ),
         )
     if source_kind == "snapshot" and file is None:
-        note = "A host snapshot holds no editable files: pass --file to edit a configuration on this machine."
+        note = (
+            "A host snapshot holds no configuration files to edit: run the wizard on that host, "
+            "or use `kata-snp-tui config diff --file F` on a copy."
+        )
         return Targets(
             EditTarget(KATA, None, "no file (snapshot host)", note=note),
             EditTarget(CONTAINERD, None, "no file (snapshot host)", note=note),

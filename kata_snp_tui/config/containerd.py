@@ -34,6 +34,7 @@ from kata_snp_tui.config.patcher import (
     _set_value_in_statement,
     _statement_text,
     describe_value,
+    parse_written,
     render_value,
     same_value,
 )
@@ -349,10 +350,7 @@ def patch_containerd(
 def _verify(
     text: str, layout: Layout, spec: ContainerdSpec, results: list[ChangeResult], spans: Mapping[str, list[int]], wanted: Mapping[str, Value]
 ) -> list[ChangeResult]:
-    try:
-        doc: dict[str, object] | None = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
-        doc = None
+    doc = parse_written(text) if any(r.status == "apply" for r in results) else parse_containerd(text)
     if doc is None:
         raise PatchError("internal error: the patched containerd config does not parse; nothing was changed")
     final = []

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import tomlkit
+import tomlkit.exceptions
 
 from kata_snp_tui.config.changes import Change, ChangeSet, Value, load_change_set
 from kata_snp_tui.config.lexer import (
@@ -163,6 +164,19 @@ def _parse_one(text: str) -> dict[str, object] | None:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return None
+
+
+def parse_written(text: str) -> dict[str, object] | None:
+    """Parse text about to be written with tomlkit (the library that writes TOML in this project): it must
+    round-trip byte for byte and give the values tomllib gives. None when either fails."""
+    try:
+        document = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError:
+        return None
+    if document.as_string() != text:
+        return None
+    values = document.unwrap()
+    return values if values == _parse_one(text) else None
 
 
 def _table_of(doc: Mapping[str, object], table: tuple[str, ...]) -> Mapping[str, object] | None:
@@ -433,7 +447,7 @@ def _verify(
     wanted: Mapping[str, Value],
 ) -> list[ChangeResult]:
     """Attach output spans and check, by parsing the output, that every applied change took effect."""
-    doc = _parse_one(text)
+    doc = parse_written(text) if any(r.status == "apply" for r in results) else _parse_one(text)
     qemu = _table_of(doc, table) if doc is not None else None
     final: list[ChangeResult] = []
     for result in results:

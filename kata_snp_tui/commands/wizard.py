@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 
 
 def run(args: argparse.Namespace) -> int:
@@ -13,5 +15,23 @@ def run(args: argparse.Namespace) -> int:
     source = host_source(args)
     open_host(source)  # a bad snapshot is a UserError before the screen takes over the terminal
     app = make_app(source)
-    app.run()
+    return run_app(app)
+
+
+def run_app(app) -> int:  # app: KataApp
+    """Run the app until it quits. SIGTERM (kill) and SIGHUP (the terminal closed) quit it like ctrl+q,
+    so a running step is cancelled and recorded and the terminal is restored; the exit status is then
+    128 + the signal. Without this, either signal killed the process at once: the step stayed
+    'running' in the state and its processes ran on until the next start."""
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, lambda s=sig: app.exit(return_code=128 + s))
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal
+                pass
+        await app.run_async()
+
+    asyncio.run(main())
     return int(app.return_code or 0)

@@ -40,7 +40,9 @@ def host_source(args: argparse.Namespace):  # -> HostSource
     return HostSource("live")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, just that subcommand's module is imported (the others
+    get bare parsers), so a headless command does not pay for every other command's imports."""
     parser = _Parser(
         prog="kata-snp-tui",
         description="Set up Kata Containers with AMD SEV-SNP VMs: host checks, build, configuration, verification.",
@@ -49,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_host_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
         module = importlib.import_module(f"kata_snp_tui.commands.{name}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
@@ -56,8 +61,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NotSure(Exception):
+    pass
+
+
+class _ProbeParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotSure(message)
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names (None: none, or unclear), found without importing any command module."""
+    probe = _ProbeParser(add_help=False)
+    probe.add_argument("--version", action="store_true")
+    add_host_arguments(probe)
+    sub = probe.add_subparsers(dest="command", parser_class=_ProbeParser)
+    for name in SUBCOMMANDS:
+        sub.add_parser(name, add_help=False)
+    try:
+        return probe.parse_known_args(list(argv))[0].command
+    except _NotSure:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     try:
         if args.command is None:

@@ -60,9 +60,19 @@ def side_by_side(before: str, after: str) -> SideBySide:
     """
     a = split_lines(before)
     b = split_lines(after)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    rows: list[Row] = []
+    # Lines both ends share are equal rows: only the middle goes through difflib, whose matcher is
+    # far worse than linear on long files of repeated lines (a 7,000-line config: 260 ms a keystroke).
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    end_a, end_b = len(a), len(b)
+    while end_a > head and end_b > head and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    rows: list[Row] = [Row(EQUAL, k, k) for k in range(head)]
+    matcher = difflib.SequenceMatcher(None, a[head:end_a], b[head:end_b], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if tag == "equal":
             rows.extend(Row(EQUAL, i1 + k, j1 + k) for k in range(i2 - i1))
         elif tag == "delete":
@@ -75,6 +85,7 @@ def side_by_side(before: str, after: str) -> SideBySide:
                 left = i1 + k if i1 + k < i2 else None
                 right = j1 + k if j1 + k < j2 else None
                 rows.append(Row(REPLACE, left, right))
+    rows.extend(Row(EQUAL, end_a + k, end_b + k) for k in range(len(a) - end_a))
     return SideBySide([strip_eol(x) for x in a], [strip_eol(x) for x in b], tuple(rows))
 
 

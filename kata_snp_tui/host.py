@@ -407,11 +407,23 @@ class SnapshotHost:
         rc = entry.get("returncode")
         rc = rc if isinstance(rc, int) and not isinstance(rc, bool) else None
         error = entry.get("error")
-        out_path = self.root / "commands" / f"{_safe_key(key)}.txt"
-        output = out_path.read_bytes()[:MAX_READ_BYTES] if out_path.is_file() else b""
+        output = self._command_output(self.root / "commands" / f"{_safe_key(key)}.txt")
         if rc is None and error is None:
             error = "no exit status recorded"
         return CommandResult(key, argv, rc, output, str(error) if error is not None else None)
+
+    def _command_output(self, path: Path) -> bytes:
+        """A recorded output: at most MAX_READ_BYTES of a regular file inside the snapshot. A link, or
+        anything resolving outside it, is not read (a shared snapshot must not read the user's files)."""
+        try:
+            if path.is_symlink() or not path.is_file():
+                return b""
+            if self.root.resolve() not in path.resolve().parents:
+                return b""
+            with open(path, "rb") as fh:
+                return fh.read(MAX_READ_BYTES)
+        except OSError:
+            return b""
 
     def sev_platform_status(self) -> dict[str, Any] | None:
         status = self.manifest.get("sev_platform_status")

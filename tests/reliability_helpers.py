@@ -271,13 +271,19 @@ def install_recording_sudo(bin_dir: Path, password: str) -> Path:
     return write_script(bin_dir / "sudo", RECORDING_SUDO, interpreter=PY)
 
 
-def drop_privileges_and_run(func: Callable[[], object], uid: int = 65534, gid: int = 65534) -> object:
+def drop_privileges_and_run(func: Callable[[], object], preload: Iterable[str] = (), uid: int = 65534,
+                            gid: int = 65534) -> object:
     """Run ``func`` in a forked child as an unprivileged user (when we are root), return its result.
 
     Permission denied cannot be shown to root, so a root test run asks a child that gave up root.
-    The result comes back pickled through a pipe; an exception in the child is re-raised here.
+    ``preload`` names modules to import first (the interpreter's own files may not be readable by that
+    user). The result comes back pickled through a pipe; an exception in the child is re-raised here.
     """
+    import importlib
     import pickle
+
+    for name in preload:
+        importlib.import_module(name)
 
     read_fd, write_fd = os.pipe()
     pid = os.fork()

@@ -160,16 +160,40 @@ class OutputQueue:
 
     Carriage-return progress (``45%\\r46%\\r``) keeps the last state of the line. The trailing
     partial line is held back until its newline arrives or :meth:`drain` is called with ``final``.
+
+    With ``max_lines`` (a screen that keeps only that many lines), the queue holds at most the last
+    ``max_lines`` complete lines plus one chunk, however long the UI takes to drain it: older
+    chunks are dropped as newer ones arrive, and :meth:`drain` returns at most ``max_lines`` lines
+    (the same lines such a screen would have kept). :attr:`dropped_chunks` counts what was dropped.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_lines: int | None = None) -> None:
         self._lock = threading.Lock()
-        self._chunks: list[str] = []
+        self._chunks: deque[str] = deque()
+        self._newlines: deque[int] = deque()
+        self._held_newlines = 0
         self._partial = ""
+        #: The oldest chunk held starts inside a line whose beginning was dropped.
+        self._cut = False
+        self.max_lines = max_lines
+        self.dropped_chunks = 0
 
     def put(self, chunk: str) -> None:
         with self._lock:
             self._chunks.append(chunk)
+            if self.max_lines is None:
+                return
+            count = chunk.count("\n")
+            self._newlines.append(count)
+            self._held_newlines += count
+            # Drop the oldest chunk while the others still end more than max_lines lines (the first
+            # newline after a cut only ends the rest of a line whose beginning is gone).
+            while len(self._chunks) > 1 and self._held_newlines - self._newlines[0] > self.max_lines:
+                self._held_newlines -= self._newlines.popleft()
+                self._chunks.popleft()
+                self._partial = ""
+                self._cut = True
+                self.dropped_chunks += 1
 
     __call__ = put
 
@@ -177,6 +201,15 @@ class OutputQueue:
         with self._lock:
             text = self._partial + "".join(self._chunks)
             self._chunks.clear()
+            self._newlines.clear()
+            self._held_newlines = 0
+            if self._cut:
+                start = text.find("\n")
+                if start < 0:  # still inside the line whose beginning was dropped
+                    self._partial = ""
+                    return []
+                text = text[start + 1 :]
+                self._cut = False
             if final:
                 self._partial = ""
             else:
@@ -188,6 +221,10 @@ class OutputQueue:
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
+        if self.max_lines is not None and len(lines) > self.max_lines:
+            lines = lines[-self.max_lines :]
+        if "\r" not in text:
+            return lines
         return [clean_line(line) for line in lines]
 
 
@@ -350,7 +387,7 @@ class _Pump(threading.Thread):
             pass
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
-        for line in lines:
+        for line in lines[-(self.tail.maxlen or 0) :]:  # only the last lines can stay in the tail
             self.tail.append(clean_line(line))
         if self.on_output is not None:
             try:

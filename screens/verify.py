@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -76,6 +75,11 @@ class VerifyScreen(Screen):
         self._queue = OutputQueue()
         self._run: VerifyRun | None = None
         self._cancel_requested = threading.Event()
+        #: Set when the run's thread has finished (so leaving the app can wait for its clean-up).
+        self._run_done = threading.Event()
+        self._run_done.set()
+        #: The last run started, kept until its thread ends (``_run`` is cleared when the worker reports).
+        self._last_run: VerifyRun | None = None
         self.options: VerifyOptions | None = None
         self.verification: Verification | None = None
         self._phase = ""
@@ -225,6 +229,8 @@ class VerifyScreen(Screen):
             self.notify(str(exc), severity="error", timeout=8)
             return
         self._run = run
+        self._last_run = run
+        self._run_done.clear()
         self.query_one("#verify-output").display = True
         self._cancel_requested.clear()
         self._phase = "starting"
@@ -251,12 +257,15 @@ class VerifyScreen(Screen):
 
     @work(thread=True, exclusive=True, group="verify-run", exit_on_error=False, description="Verify run")
     def _execute(self, run: VerifyRun) -> Verification | None:
-        password: str | None = None
-        if not run.options.demo and run.needs_password():
-            password = self._ask_password()
-            if password is None:
-                return None
-        return run.execute(password=password)
+        try:
+            password: str | None = None
+            if not run.options.demo and run.needs_password():
+                password = self._ask_password()
+                if password is None:
+                    return None
+            return run.execute(password=password)
+        finally:
+            self._run_done.set()
 
     def _ask_password(self) -> str | None:
         box: dict[str, str | None] = {}
@@ -279,6 +288,12 @@ class VerifyScreen(Screen):
             return
         event.stop()  # handled here; the app's generic handler would notify a second time
         if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if event.state is WorkerState.CANCELLED:
+            # Only the app cancels this worker, when it closes: end the run's processes, render nothing.
+            if not self._run_done.is_set() and self._last_run is not None:
+                self._last_run.cancel()
+            self._run = None
             return
         self._drain(final=True)
         self._run = None
@@ -344,7 +359,10 @@ class VerifyScreen(Screen):
             return
         self.notify(f"Session report written:\n{md}\n{js}", timeout=8)
 
-    def cancel_for_exit(self) -> Any:
-        """End a running verify run (for an app that is quitting)."""
-        if self._run is not None:
-            self._run.cancel()
+    def on_unmount(self) -> None:
+        """Leaving (the app quits): end a running run's processes and wait, bounded, for that to finish."""
+        run = self._last_run
+        if run is not None and not self._run_done.is_set():
+            self._cancel_requested.set()
+            run.cancel()
+            self._run_done.wait(run.runner.grace + 5.0)

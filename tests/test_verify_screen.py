@@ -179,6 +179,27 @@ async def test_cancel_ends_a_hanging_run(tmp_path: Path, monkeypatch: pytest.Mon
     assert not any(pid_alive(p) for p in fake.recorded_pids())
 
 
+async def test_quitting_during_a_run_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = install_fake_ctr(tmp_path, "hang")
+    for k, v in fake.env.items():
+        monkeypatch.setenv(k, v)
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        await pilot.press("r")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if fake.recorded_pids():
+                break
+        assert fake.recorded_pids()
+        app.screen._run.runner.grace = 1.0  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")
+    from verify_helpers import pid_alive
+
+    assert not any(pid_alive(p) for p in fake.recorded_pids())
+
+
 async def test_export_key_writes_both_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "40")
     app = _app("demo")

@@ -12,11 +12,14 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from kata_snp_tui.screens.status_style import asset_css
 from kata_snp_tui.verify.run import DEFAULT_IMAGE, PYTHON_IMAGE, VerifyOptions
 
 
 class VerifyOptionsScreen(ModalScreen[VerifyOptions | None]):
     """Returns the new options, or None when cancelled."""
+
+    CSS_PATH = asset_css("verify.tcss")
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -30,22 +33,26 @@ class VerifyOptionsScreen(ModalScreen[VerifyOptions | None]):
         with Vertical(id="verify-options-dialog"):
             yield Static("[b]Verify run options[/b]", id="verify-options-title")
             if o.demo:
-                yield Static(f"[$warning]Demo host: recorded runs exist for {', '.join(self.images)}[/]")
+                yield Static("[$warning]Demo host: recorded runs exist only for these images (→ completes):[/]\n"
+                             + "\n".join(f"  {image}" for image in self.images))
             yield Label("Image")
-            yield Input(o.image, id="opt-image", suggester=SuggestFromList(self.images, case_sensitive=False))
+            yield Input(o.image, id="opt-image", compact=True,
+                        suggester=SuggestFromList(self.images, case_sensitive=False))
             yield Label("Runtime")
-            yield Input(o.runtime, id="opt-runtime")
+            yield Input(o.runtime, id="opt-runtime", compact=True)
             yield Label("Container name")
-            yield Input(o.name, id="opt-name")
-            yield Label("Report data (128 hex digits; empty = random)")
-            yield Input(o.report_data.hex() if o.report_data else "", id="opt-report-data")
+            yield Input(o.name, id="opt-name", compact=True)
+            yield Label("Report data (fixed by the demo's recording)" if o.demo
+                        else "Report data (128 hex digits; empty = random)")
+            yield Input(o.report_data.hex() if o.report_data else "", id="opt-report-data", compact=True,
+                        disabled=o.demo)
             with Horizontal(id="verify-options-checks"):
-                yield Checkbox("Attestation report", o.attest, id="opt-attest")
-                yield Checkbox("--cni", o.cni, id="opt-cni")
+                yield Checkbox("Attestation report", o.attest, id="opt-attest", compact=True)
+                yield Checkbox("--cni", o.cni, id="opt-cni", compact=True)
             yield Static("", id="verify-options-error")
             with Horizontal(id="verify-options-buttons"):
-                yield Button("Save", variant="primary", id="opt-save")
-                yield Button("Cancel", id="opt-cancel")
+                yield Button("Save", variant="primary", id="opt-save", compact=True)
+                yield Button("Cancel", id="opt-cancel", compact=True)
 
     def on_mount(self) -> None:
         for inp in self.query(Input):

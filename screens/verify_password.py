@@ -9,8 +9,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from kata_snp_tui.screens.status_style import asset_css
+
 
 class SudoPasswordScreen(ModalScreen[str | None]):
+    CSS_PATH = asset_css("verify.tcss")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, why: str) -> None:

@@ -163,7 +163,7 @@ def test_cancel_also_ends_a_child_that_daemonized(tmp_path: Path, marker: str) -
         runner.cancel()
         t.join(30)
         assert outcome["o"].status is StepStatus.CANCELLED
-        assert wait_until(lambda: processes_with_marker(marker) == [], timeout=5)
+        assert wait_until(lambda: processes_with_marker(marker) == [], timeout=2)
     finally:
         runner.cancel(force=True)
         t.join(30)

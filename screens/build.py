@@ -285,8 +285,7 @@ class BuildScreen(Screen):
         if self.build is None:
             return
         if self.build.demo:
-            text = ("[b $warning]DEMO[/] [$text-muted]each step replays a recorded log through the real runner; "
-                    "nothing is built on this machine[/]")
+            text = "[b $warning]DEMO[/] [$text-muted]recorded logs replayed by the real runner; nothing is built here[/]"
         else:
             text = f"[$text-muted]Workspace[/] {escape(str(self.build.workspace))}"
             tree = self.build.tree_status()

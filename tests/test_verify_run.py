@@ -34,6 +34,16 @@ def _use(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
         monkeypatch.setenv(k, v)
 
 
+@pytest.fixture(params=["as-root", "as-user"])
+def who(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test as root (ctr directly) and as a user (through the stand-in passwordless sudo)."""
+    if request.param == "as-user":
+        monkeypatch.setattr(Privilege, "is_root", lambda self: False)
+    else:
+        monkeypatch.setattr(Privilege, "is_root", lambda self: True)
+    return str(request.param)
+
+
 def test_plan_is_the_guides_commands_without_a_terminal() -> None:
     plan = make_plan(VerifyOptions(report_data=bytes(64)))
     assert plan.pull is not None
@@ -61,9 +71,11 @@ def test_bad_options_refused(field: str, value: object) -> None:
         make_plan(replace(VerifyOptions(), **{field: value}))
 
 
-def test_snp_guest_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_snp_guest_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str) -> None:
     fake = install_fake_ctr(tmp_path, "exec", dmesg_text=SNP_DMESG)
     _use(monkeypatch, fake.env)
+    sudo_log = tmp_path / "sudo.log"
+    monkeypatch.setenv("FAKE_SUDO_LOG", str(sudo_log))
     chunks: list[str] = []
     events: list[RunEvent] = []
     run = VerifyRun(VerifyOptions(image="docker.io/library/busybox:1.36", name="t1", runtime="io.x.v2"),
@@ -88,6 +100,11 @@ def test_snp_guest_run_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert Path(v.steps[0].log_path).parent.parent.name == "verify"
     saved = load_last()
     assert saved is not None and saved["verdict"] == "sev-snp" and saved["name"] == "t1"
+    sudo_lines = sudo_log.read_bytes().decode(errors="replace") if sudo_log.exists() else ""
+    if who == "as-user":
+        assert f"sudo {fake.bin_dir}/ctr image pull docker.io/library/busybox:1.36" in sudo_lines
+    else:
+        assert sudo_lines == ""
 
 
 def test_sev_es_guest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +142,7 @@ def test_busybox_has_no_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "neither snpguest nor python3" in v.attestation.message
 
 
-def test_failed_run_has_a_known_error_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_run_has_a_known_error_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str) -> None:
     fake = install_fake_ctr(tmp_path, "fail")
     _use(monkeypatch, fake.env)
     v = VerifyRun(VerifyOptions()).execute()
@@ -165,7 +182,7 @@ def _assert_gone(pids: list[int]) -> None:
     assert pids and not any(pid_alive(p) for p in pids), "a process of the run was left behind"
 
 
-def test_hang_times_out_and_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hang_times_out_and_leaves_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str) -> None:
     fake = install_fake_ctr(tmp_path, "hang")
     _use(monkeypatch, fake.env)
     run = VerifyRun(VerifyOptions(timeout=1.5), cleanup_timeout=10)
@@ -204,7 +221,7 @@ def test_cancel_from_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_sudo_password_goes_to_stdin_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = install_fake_ctr(tmp_path, "exec", dmesg_text=SNP_DMESG, sudo=True)
+    fake = install_fake_ctr(tmp_path, "exec", dmesg_text=SNP_DMESG, sudo_password=True)
     _use(monkeypatch, fake.env)
     sudo_log = tmp_path / "sudo.log"
     monkeypatch.setenv("FAKE_SUDO_LOG", str(sudo_log))

@@ -120,7 +120,7 @@ async def test_options_dialog_validates_and_applies(monkeypatch: pytest.MonkeyPa
 
 async def test_sudo_password_is_asked_and_cancel_starts_nothing(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = install_fake_ctr(tmp_path, "exec", dmesg_text=SNP_DMESG, sudo=True)
+    fake = install_fake_ctr(tmp_path, "exec", dmesg_text=SNP_DMESG, sudo_password=True)
     for k, v in fake.env.items():
         monkeypatch.setenv(k, v)
     # A non-root user whose sudo wants a password (the stand-in sudo on PATH).

@@ -279,8 +279,11 @@ class FakeCtr:
 
 
 def install_fake_ctr(tmp_path: Path, mode: str = "exec", dmesg_text: str | None = None,
-                     output: Path | None = None, sudo: bool = False) -> FakeCtr:
-    """Put a stand-in ``ctr`` (and optionally ``sudo``) first on a PATH; returns the env to use."""
+                     output: Path | None = None, sudo_password: bool = False) -> FakeCtr:
+    """Put a stand-in ``ctr`` and ``sudo`` first on a PATH; returns the env to use.
+
+    The stand-in sudo runs the command without a password (as on a host with passwordless sudo), so
+    the tests behave the same as root and as a user; ``sudo_password`` makes it ask for one instead."""
     import sys
 
     bin_dir = tmp_path / "fakebin"
@@ -290,8 +293,7 @@ def install_fake_ctr(tmp_path: Path, mode: str = "exec", dmesg_text: str | None 
     ctr = bin_dir / "ctr"
     ctr.write_text(FAKE_CTR.replace("#!/usr/bin/env python3", f"#!{sys.executable}", 1))
     ctr.chmod(0o755)
-    if sudo:
-        write_script(bin_dir / "sudo", FAKE_SUDO.split("\n", 1)[1])
+    write_script(bin_dir / "sudo", FAKE_SUDO.split("\n", 1)[1])
     dmesg_file = tmp_path / "guest-dmesg.txt"
     dmesg_file.write_text(dmesg_text or "")
     write_script(guest_bin / "dmesg", f"cat '{dmesg_file}'\n")
@@ -301,6 +303,7 @@ def install_fake_ctr(tmp_path: Path, mode: str = "exec", dmesg_text: str | None 
         "FAKE_CTR_CALLS": str(tmp_path / "ctr-calls.txt"),
         "FAKE_CTR_PIDS": str(tmp_path / "ctr-pids.txt"),
         "FAKE_GUEST_BIN": str(guest_bin),
+        "FAKE_SUDO_NOPASSWD": "0" if sudo_password else "1",
     }
     if output is not None:
         env["FAKE_CTR_OUTPUT"] = str(output)

@@ -64,6 +64,8 @@ class StepRecord:
     pid_started: float | None = None
     runner_pid: int | None = None
     runner_started: float | None = None
+    #: The value of KATA_SNP_TUI_STEP in the running step's environment (finds its daemons).
+    token: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -94,6 +96,7 @@ class StepRecord:
             pid_started=num("pid_started", float),
             runner_pid=num("runner_pid", int),
             runner_started=num("runner_started", float),
+            token=data.get("token") if isinstance(data.get("token"), str) else None,
         )
 
 
@@ -300,15 +303,17 @@ class BuildState:
                 if rec.runner_pid == me or same_process_alive(rec.runner_pid, rec.runner_started):
                     continue  # still running, here or in another kata-snp-tui
                 message = "interrupted: kata-snp-tui stopped while this step ran"
-                if same_process_alive(rec.pid, rec.pid_started) and rec.pid is not None:
-                    if end_orphans:
-                        from kata_snp_tui.runner import end_process_group
+                from kata_snp_tui.runner import end_process_group, processes_with_token
 
-                        end_process_group(rec.pid, grace=2.0)
-                        message += f"; its leftover processes (group {rec.pid}) were ended"
+                tagged = processes_with_token(rec.token) if rec.token else []
+                leader = rec.pid if same_process_alive(rec.pid, rec.pid_started) else None
+                if leader is not None or tagged:
+                    if end_orphans:
+                        end_process_group(leader, grace=2.0, extra=tagged)
+                        message += "; its leftover processes were ended"
                     else:
-                        message += f"; its processes (group {rec.pid}) are still running"
-                self._records[step_id] = replace(rec, status=StepStatus.CANCELLED, message=message)
+                        message += "; its processes are still running"
+                self._records[step_id] = replace(rec, status=StepStatus.CANCELLED, message=message, token=None)
                 interrupted.append(step_id)
             if interrupted:
                 self.save()

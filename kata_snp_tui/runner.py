@@ -72,6 +72,7 @@ import shutil
 import signal
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,27 @@ CHUNK_BYTES = 65536
 DRAIN_AFTER_EXIT = 2.0
 #: How often the process tree is scanned (to find descendants that left the group).
 SCAN_INTERVAL = 0.5
+
+
+#: Every step's processes carry this variable (a token unique to the run) in their environment, so
+#: a cancel also finds the ones that left the process group and the tree (a daemon: fork, setsid,
+#: parent exits) - the way Jenkins' ProcessTreeKiller does it.
+STEP_TOKEN_ENV = "KATA_SNP_TUI_STEP"
+
+
+def processes_with_token(token: str) -> list[int]:
+    """Live processes (that this user may read) whose environment carries ``token``."""
+    me = os.getpid()
+    found: list[int] = []
+    for proc in psutil.process_iter(["pid"]):
+        if proc.pid == me:
+            continue
+        try:
+            if proc.environ().get(STEP_TOKEN_ENV) == token and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except (psutil.Error, OSError):
+            continue
+    return found
 
 
 class RunnerBusy(UserError):
@@ -255,11 +277,9 @@ def describe_exit(code: int | None) -> str:
     return f"exit status {code}"
 
 
-def end_process_group(pgid: int, grace: float = DEFAULT_GRACE, extra: Sequence[int] = ()) -> bool:
-    """SIGTERM the group ``pgid`` (and ``extra`` pids), SIGKILL what is left after ``grace`` s.
-
-    Returns True when nothing is left that this user can see.
-    """
+def end_process_group(pgid: int | None, grace: float = DEFAULT_GRACE, extra: Sequence[int] = ()) -> bool:
+    """SIGTERM the group ``pgid`` (None: no group) and the ``extra`` pids, SIGKILL what is left after
+    ``grace`` seconds. Returns True when nothing is left that this user can see."""
     _signal_all(pgid, extra, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
@@ -275,11 +295,12 @@ def end_process_group(pgid: int, grace: float = DEFAULT_GRACE, extra: Sequence[i
     return False
 
 
-def _signal_all(pgid: int, extra: Sequence[int], sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _signal_all(pgid: int | None, extra: Sequence[int], sig: int) -> None:
+    if pgid is not None and pgid > 1:  # never group 0 (our own) or 1
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
     for pid in extra:
         try:
             os.kill(pid, sig)
@@ -287,8 +308,10 @@ def _signal_all(pgid: int, extra: Sequence[int], sig: int) -> None:
             pass
 
 
-def _group_alive(pgid: int) -> bool:
+def _group_alive(pgid: int | None) -> bool:
     """Is any non-zombie process left in the group?"""
+    if pgid is None or pgid <= 1:
+        return False
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -583,6 +606,8 @@ class Runner:
         t0 = self.clock()
         env = self._environment()
         env.update(step.env)
+        token = uuid.uuid4().hex
+        env[STEP_TOKEN_ENV] = token
         log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(log_fd, 0o600)
         log_fh = os.fdopen(log_fd, "wb", buffering=CHUNK_BYTES)
@@ -617,6 +642,7 @@ class Runner:
                 pid_started=None,
                 runner_pid=None,
                 runner_started=None,
+                token=None,
             )
             return StepOutcome(step.id, status, code, started, duration, log_path, message, tail, **extra)
 
@@ -685,6 +711,7 @@ class Runner:
             pid_started=process_started(pid),
             runner_pid=os.getpid(),
             runner_started=process_started(os.getpid()),
+            token=token,
         )
 
         seen: dict[int, float] = {}
@@ -698,7 +725,7 @@ class Runner:
                 next_scan = now + SCAN_INTERVAL
             if self._cancel.is_set():
                 cancelled = True
-                self._terminate(step, pid, seen, password if wrapped else None)
+                self._terminate(step, pid, seen, password if wrapped else None, token)
                 break
         try:
             proc.wait()
@@ -708,7 +735,7 @@ class Runner:
         # Processes the step left behind may hold the output open: give them a moment, then stop.
         if not pump.eof.wait(DRAIN_AFTER_EXIT):
             if cancelled:
-                self._terminate(step, pid, seen, password if wrapped else None)
+                self._terminate(step, pid, seen, password if wrapped else None, token)
                 pump.eof.wait(DRAIN_AFTER_EXIT)
             pump.abandon.set()
             pump.eof.wait(1.0)
@@ -741,16 +768,25 @@ class Runner:
         except psutil.Error:
             pass
 
-    def _terminate(self, step: Step, pgid: int, seen: dict[int, float], password: str | None) -> None:
+    def _terminate(
+        self, step: Step, pgid: int, seen: dict[int, float], password: str | None, token: str | None = None
+    ) -> None:
+        """SIGTERM, then SIGKILL after the grace period, to the step's group, every descendant seen,
+        and every process carrying the step's token (daemons that left both group and tree)."""
         self._scan(pgid, seen)
-        extra = [p for p, ct in seen.items() if _same(p, ct) and _pgid(p) != pgid]
+        tagged = processes_with_token(token) if token else []
+        extra = sorted({p for p, ct in seen.items() if _same(p, ct) and _pgid(p) != pgid} | {p for p in tagged if _pgid(p) != pgid})
         grace = 0.0 if self._force.is_set() else self.grace
-        if end_process_group(pgid, grace, extra):
+        done = end_process_group(pgid, grace, extra)
+        late = [p for p in processes_with_token(token) if p not in extra] if token else []  # forked during the grace
+        if late:
+            done = end_process_group(pgid, 0.0, late) and done
+        if done:
             return
         if step.sudo and not self.privilege.is_root():
-            leftover = [p for p in [pgid, *seen] if _same(p, seen.get(p))]
+            leftover = [p for p in [pgid, *seen, *extra, *late] if _same(p, seen.get(p))]
             self.privilege.kill_as_root(leftover, password)
-            end_process_group(pgid, 0.0, extra)
+            end_process_group(pgid, 0.0, [*extra, *late])
 
 
 def _same(pid: int, created: float | None) -> bool:

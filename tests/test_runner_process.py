@@ -361,3 +361,59 @@ def test_a_step_is_a_checked_value() -> None:
     with pytest.raises(RecipeError):
         Step(id="Bad Id", title="x", cwd=Path("/"), argv=("a",))
     assert os.getpid()  # keep the import used
+
+
+def test_cancel_also_ends_a_process_that_daemonized(tmp_path: Path, marker: str) -> None:
+    """Double fork + setsid at once: out of the group and the tree before any scan; its environment
+    still carries the step's token, so cancel finds it."""
+    runner = make_runner(tmp_path, grace=1.0)
+    s = step("daemon", tmp_path, shell=f"( setsid bash -c 'sleep 303; :' {marker} & ); echo started; sleep 300")
+    done: dict = {}
+    t = threading.Thread(target=lambda: done.setdefault("o", runner.run_step(s)))
+    t.start()
+    try:
+        assert wait_until(lambda: bool(processes_with_marker(marker)) and runner.state.status("daemon") is StepStatus.RUNNING)
+        daemon = processes_with_marker(marker)
+        from kata_snp_tui.runner import STEP_TOKEN_ENV
+        import psutil
+
+        assert psutil.Process(daemon[0]).environ().get(STEP_TOKEN_ENV) == runner.state.get("daemon").token
+        runner.cancel()
+        t.join(30)
+        assert done["o"].status is StepStatus.CANCELLED
+        assert wait_until(lambda: processes_with_marker(marker) == [], timeout=5)
+        assert runner.state.get("daemon").token is None  # not kept once the step is over
+    finally:
+        runner.cancel(force=True)
+        t.join(30)
+
+
+DAEMON_RUNNER_CHILD = RUNNER_CHILD.replace(
+    "shell=f\"echo started; bash -c 'sleep 300' {marker}; echo never\"",
+    "shell=f\"( setsid bash -c 'sleep 305; :' {marker} & ); echo started; sleep 300\"",
+)
+
+
+def test_recovery_also_ends_a_daemon_left_by_a_dead_wizard(tmp_path: Path, marker: str) -> None:
+    assert DAEMON_RUNNER_CHILD != RUNNER_CHILD
+    root, ws = tmp_path / "state", tmp_path / "ws"
+    ws.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", DAEMON_RUNNER_CHILD, str(root), str(ws), marker])
+    paths = BuildPaths(root=root / "build", logs=root / "logs")
+    try:
+        assert wait_until(lambda: bool(processes_with_marker(marker)) and '"running"' in _read(paths.state_file(ws)))
+        child.kill()
+        child.wait(10)
+        runner = Runner(BuildState.open(paths.ensure(), ws), paths)
+        assert runner.interrupted == ["long"]
+        assert wait_until(lambda: processes_with_marker(marker) == [], timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""

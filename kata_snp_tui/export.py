@@ -30,7 +30,7 @@ from kata_snp_tui.host import Host, HostSource
 REPORT_FORMAT = "kata-snp-tui.session-report"
 REPORT_VERSION = 1
 REDACTED = "[redacted]"
-_SECRET_KEY = re.compile(r"pass(word|wd|phrase)?$|secret|token|credential|api[_-]?key|private[_-]?key|cookie",
+_SECRET_KEY = re.compile(r"passw(or)?d|passphrase|secret|token|credential|api[_-]?key|private[_-]?key|cookie",
                          re.IGNORECASE)
 _SECRET_TEXT = re.compile(
     r"(?i)\b(password|passwd|passphrase|secret|token|api[_-]?key)(\s*[=:]\s*|\s+)(?!\[redacted\])(\S+)"
@@ -348,7 +348,8 @@ def to_markdown(doc: dict[str, Any]) -> str:
     lines += [
         f"- Generated: {doc.get('generated_at')}",
         f"- Tool: kata-snp-tui {doc.get('tool_version')}",
-        f"- Host: {host.get('label')} ({host.get('source')})",
+        f"- Host: {host.get('label')}",
+        f"- Source: {host.get('source')}",
         "",
     ]
 
@@ -501,7 +502,9 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
             if key in report:
                 value = report[key]
                 if isinstance(value, dict):
-                    value = ", ".join(f"{k}={val}" for k, val in value.items())
+                    flags = [k for k, val in value.items() if val is True]
+                    rest = [f"{k}={val}" for k, val in value.items() if not isinstance(val, bool)]
+                    value = ", ".join(rest + ([f"set: {' '.join(flags)}"] if flags else []))
                 lines.append(f"| {key} | `{_md_escape(value)}` |")
         lines.append("")
     return lines

@@ -51,6 +51,7 @@ def test_from_session_every_section() -> None:
     assert doc["host"]["demo"] is True
     assert [c["id"] for c in doc["checks"]["checks"]][:2] == ["cpu.amd", "cpu.sev-snp"]
     assert doc["checks"]["ready"] is False
+    assert doc["checks"]["counts"]["pass"] == 2  # a count named "pass" is not a password
     steps = {s["id"]: s for s in doc["build"]["steps"]}
     assert steps["kernel-build"]["status"] == "done" and steps["kernel-build"]["log"] == "/s/logs/kernel-build.log"
     assert steps["qemu-build"]["exit_code"] == 2
@@ -92,7 +93,7 @@ def test_no_secret_in_either_format() -> None:
 
 
 def test_scrub_by_key_and_text() -> None:
-    data = {"password": "x", "api_token": "y", "id_key_digest": "00ff", "nested": [{"secret": "z"}],
+    data = {"password": "x", "api_token": "y", "id_key_digest": "00ff", "nested": [{"secret": "z"}], "pass": 3,
             "msg": "https://user:pw@example.com/x and token: abc123", "empty_password": ""}
     out = scrub(data)
     assert out["password"] == "[redacted]" and out["api_token"] == "[redacted]"
@@ -100,6 +101,7 @@ def test_scrub_by_key_and_text() -> None:
     assert out["nested"][0]["secret"] == "[redacted]"
     assert "pw@" not in out["msg"] and "abc123" not in out["msg"]
     assert out["empty_password"] == ""
+    assert out["pass"] == 3
 
 
 def test_report_fields_in_the_session_report(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,6 +114,7 @@ def test_report_fields_in_the_session_report(monkeypatch: pytest.MonkeyPatch) ->
     md = to_markdown(doc)
     assert "### Attestation report" in md and f"| measurement | `{report['measurement']}` |" in md
     assert "report_data matches the request: yes" in md
+    assert "| policy | `raw=0000000000030000, abi_major=0, abi_minor=0, set: smt reserved_must_be_one` |" in md
 
 
 def test_empty_session_says_not_run() -> None:

@@ -8,10 +8,11 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,7 @@ def run_process(
 ) -> ProcessRun:
     """Run ``argv`` to its end; the calling thread blocks in wait4 so the exit time is exact while
     a sampler thread polls the child's RSS every 10 ms (``started`` says when the work began)."""
-    err_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-stderr-{os.getpid()}-{threading.get_ident()}.txt"
-    with open(err_path, "w+b") as err:
+    with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(argv), env=dict(env) if env is not None else None, cwd=cwd,
                                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=err)
@@ -169,7 +169,6 @@ def run_process(
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    err_path.unlink(missing_ok=True)
     base = sampler.base
     if base is None and sampler.samples:
         base = sampler.last  # it finished before the sampler saw it start: no growth to speak of
@@ -295,16 +294,3 @@ def bench_env(state_home: Path, **extra: str) -> dict[str, str]:
     env["NO_COLOR"] = "1"
     env.update(extra)
     return env
-
-
-@dataclass
-class Timer:
-    """Median-friendly repeated timing of a callable in this process."""
-
-    samples: list[float] = field(default_factory=list)
-
-    def time(self, fn: Callable[[], object]) -> object:
-        t0 = time.perf_counter()
-        result = fn()
-        self.samples.append(time.perf_counter() - t0)
-        return result

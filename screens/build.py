@@ -12,6 +12,7 @@ example ``recipe_path``, ``workspace``, ``privilege``, ``grace``) in
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import replace
 from datetime import datetime
@@ -25,6 +26,7 @@ from textual.content import Content
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
+from rich.cells import cell_len
 from textual.widgets import Footer, Header, Log, OptionList, ProgressBar, Static
 
 from kata_snp_tui.build_state import StepRecord, StepStatus
@@ -45,6 +47,35 @@ LOG_MAX_LINES = 10_000
 HEAD_COMMAND_LINES = 3
 #: How often the live output is moved from the runner to the Log.
 DRAIN_INTERVAL = 0.05
+
+
+#: Characters Log would replace or measure specially (tabs, control characters).
+_NOT_PLAIN = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class BuildLog(Log):
+    """The step log: a Log whose width bookkeeping costs one pass per batch for plain text.
+
+    ``Log.write_lines`` hands every batch to a thread worker that measures each line's cell width
+    (and first builds the worker's description from the repr of the whole batch): about 3 us a line,
+    most of the cost of showing 10^6 lines, and batches that queue up behind it held ~100 MiB
+    (``python -m kata_snp_tui.bench --only stream``). Without tabs or control characters a line
+    is as wide as ``cell_len`` says (``len`` for ASCII), which needs no thread; other batches take
+    Log's own way.
+    """
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
+        if not lines:
+            return
+        joined = "".join(lines)
+        if _NOT_PLAIN.search(joined) is not None:
+            super()._update_size(updates, lines)
+            return
+        if joined.isascii():
+            width = max(map(len, lines))
+        else:
+            width = max(len(line) if line.isascii() else cell_len(line) for line in lines)
+        self._update_maximum_width(updates, width)
 
 
 def failure_for(build: Build, step_id: str, outcome_tail: tuple[str, ...] | None = None) -> Failure | None:
@@ -155,7 +186,7 @@ class BuildScreen(Screen):
             with Vertical(id="build-detail"):
                 yield Static(id="build-step-head")
                 yield FailureBanner(id="build-failure")
-                yield Log(max_lines=LOG_MAX_LINES, auto_scroll=True, id="build-log")
+                yield BuildLog(max_lines=LOG_MAX_LINES, auto_scroll=True, id="build-log")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -445,7 +476,7 @@ class BuildScreen(Screen):
 
             def on_event(event: RunEvent) -> None:
                 if event.kind == "start":
-                    queue = OutputQueue()
+                    queue = OutputQueue(max_lines=LOG_MAX_LINES)  # holds no more than the Log keeps
                     self._live = (event.step.id, queue)
                     self.post_message(self.StepStarted(event.step.id))
                 elif event.kind == "end":

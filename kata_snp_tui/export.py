@@ -290,9 +290,14 @@ def _persisted_config() -> Any:
 
 
 def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None = None,
-             checks: CheckReport | None = None) -> dict[str, Any]:
-    """The report for ``kata-snp-tui export``: fresh host checks plus what the state folder holds."""
+             checks: CheckReport | None = None, problems: list[str] | None = None) -> dict[str, Any]:
+    """The report for ``kata-snp-tui export``: fresh host checks plus what the state folder holds.
+
+    What could not be read (a corrupt saved verification, ...) is appended to ``problems`` and listed
+    in the report's ``warnings``."""
     from kata_snp_tui.verify.result import load_last
+
+    warnings: list[str] = []
 
     if checks is None:
         from kata_snp_tui.checks import run_checks
@@ -300,13 +305,13 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
         checks = run_checks(host)
     clock = now or (lambda: datetime.now(timezone.utc))
     steps, workspace = _persisted_build(demo=source.kind == "demo")
-    last = load_last()
+    last = load_last(warnings)
     if last is not None:
         last = {k: v for k, v in last.items() if k not in ("format", "version")}
         # A demo verification belongs to a demo report only, and a real one never to the demo's.
         if bool(last.get("demo")) != (source.kind == "demo"):
             last = None
-    return document(
+    doc = document(
         SessionData(
             generated_at=clock(),
             source=source,
@@ -318,6 +323,11 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
             verification=last,
         )
     )
+    if warnings:
+        doc["warnings"] = scrub(warnings)
+        if problems is not None:
+            problems.extend(warnings)
+    return doc
 
 
 # --------------------------------------------------------------------------------- rendering
@@ -352,6 +362,8 @@ def to_markdown(doc: dict[str, Any]) -> str:
         f"- Source: {host.get('source')}",
         "",
     ]
+    for warning in doc.get("warnings") or []:
+        lines += [f"> **Warning:** {warning}", ""]
 
     checks = doc.get("checks")
     lines += ["## Host checks", ""]

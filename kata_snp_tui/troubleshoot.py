@@ -16,6 +16,7 @@ from typing import Any
 
 from kata_snp_tui.checks.model import CheckReport, CheckResult, Evidence, Status
 from kata_snp_tui.host import Host
+from kata_snp_tui.verify.guest_log import visible
 
 CGROUP_CONTROLLERS = "/sys/fs/cgroup/cgroup.controllers"
 KVM_AMD_PARAMS = "/sys/module/kvm_amd/parameters"
@@ -220,7 +221,7 @@ def _from_error(error: Any, line: str | None, line_number: int | None, how: str)
         fix=error.fix,
         commands=tuple(error.commands_for()),
         source=error.source,
-        line=line,
+        line=visible(line) if line is not None else None,
         line_number=line_number,
         how=how,
     )

@@ -32,6 +32,7 @@ from kata_snp_tui.screens.verify_password import SudoPasswordScreen
 from kata_snp_tui.screens.verify_report_panel import ReportPanel
 from kata_snp_tui.screens.verify_rows import RowData, RowList
 from kata_snp_tui.screens.verify_signals import SignalChecklist
+from kata_snp_tui.verify.guest_log import visible
 from kata_snp_tui.verify.guest_script import SECTION_PREFIX
 from kata_snp_tui.verify.result import NO_TOOL, Verification
 from kata_snp_tui.verify.run import PYTHON_IMAGE, RunEvent, VerifyOptions, VerifyRun, demo_images
@@ -201,6 +202,7 @@ class VerifyScreen(Screen):
         lines = self._queue.drain(final=final)
         if not lines:
             return
+        lines = [visible(line) for line in lines]  # a guest's output must not drive the terminal
         for line in lines:
             if line.startswith(SECTION_PREFIX):
                 name = line[len(SECTION_PREFIX):].strip().split(" ", 1)[0]

@@ -179,3 +179,19 @@ def test_export_files_private_from_suffix(tmp_path: Path) -> None:
     assert main(["export", "--demo", "-o", str(out)]) == 0
     json.loads(out.read_text())
     assert os.stat(out).st_mode & 0o077 == 0
+
+
+def test_corrupt_saved_verification_is_set_aside_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    from kata_snp_tui.verify.result import load_last, results_dir
+
+    path = results_dir() / "last.json"
+    path.write_bytes(b'{"format": "kata-snp-tui.verification", "verdict": "sev-\xff')
+    problems: list[str] = []
+    assert load_last(problems) is None
+    assert problems and "moved aside" in problems[0]
+    assert (results_dir() / "last.json.corrupt").exists() and not path.exists()
+    path.write_text('{"format": "something else"}')
+    assert main(["export", "--demo"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "last.json" in captured.err
+    assert "> **Warning:**" in captured.out

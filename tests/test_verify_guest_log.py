@@ -183,3 +183,16 @@ def test_message_strips_prefixes() -> None:
         "AMD Memory Encryption Features active: SEV"
     )
     assert message("<6>[T1] [ 1.0] SEV: Status: SEV") == "SEV: Status: SEV"
+
+
+def test_control_characters_in_a_guest_log_are_made_visible() -> None:
+    from kata_snp_tui.verify.guest_log import visible
+
+    hostile = "\x1b]0;owned\x07\x1b[2J"
+    log = parse(f"[ 0.1] SEV: Status: SEV SEV-ES SEV-SNP {hostile}\n"
+                f"[ 0.2] Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP\n")
+    assert log.verdict == "sev-snp"
+    status = log.signal("sev-status")
+    assert "\x1b" not in (status.line or "") and "\\x1b[2J" in (status.line or "")
+    assert "\x07" not in (status.detail or "")
+    assert visible("plain text\tok") == "plain text\tok"

@@ -48,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
         fmt = "json" if args.output and args.output.endswith(".json") else "md"
     source = host_source(args)
     host = open_host(source)
-    doc = headless(source, host)
+    problems: list[str] = []
+    doc = headless(source, host, problems=problems)
+    for problem in problems:
+        print(f"kata-snp-tui: warning: {problem}", file=sys.stderr)
     text = to_json_text(doc) if fmt == "json" else to_markdown(doc)
     if args.output and args.output != "-":
         write_report(Path(args.output), text)

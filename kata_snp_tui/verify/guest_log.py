@@ -142,6 +142,16 @@ class GuestLog:
         }
 
 
+def visible(text: str) -> str:
+    """``text`` with control characters (escape sequences, BEL, CR ...) made visible as ``\\x1b`` etc.
+
+    Lines read from outside (a guest's dmesg, a pasted log) go through this before they are shown or
+    printed, so a hostile log cannot clear the screen, retitle the window or forge output."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+
+
 def message(line: str) -> str:
     """The kernel message of one log line, without priority, timestamps or a journal prefix."""
     line = line.rstrip("\r\n")
@@ -182,7 +192,7 @@ def parse(text: str) -> GuestLog:
         msg = message(raw)
         if not msg:
             continue
-        shown = raw.rstrip("\r\n").strip()
+        shown = visible(raw.rstrip("\r\n").strip())
         m = _FEATURES.match(msg)
         if m:
             names = _features_from(m.group("feat"))
@@ -205,7 +215,7 @@ def parse(text: str) -> GuestLog:
             names = [n for n in m.group("names").split() if n in GUEST_FEATURES]
             features.update(names)
             if status_hit is None:
-                status_hit = _Hit(shown, number, m.group("names") or None)
+                status_hit = _Hit(shown, number, visible(m.group("names")) or None)
             continue
         for key, pattern, fmt in (
             ("snp-cpuid-table", _CPUID, "{} entries"),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kata_snp_tui.paths import ensure_private_dir, state_dir
-from kata_snp_tui.verify.guest_log import GuestLog, parse
+from kata_snp_tui.verify.guest_log import GuestLog, parse, visible
 from kata_snp_tui.verify.guest_script import echoed_report_data, split_output
 from kata_snp_tui.verify.report import AttestationReport, ReportError, decode_any, extract_report_block
 
@@ -145,7 +145,7 @@ def _error_lines(text: str) -> tuple[str, ...]:
     keep = ("guest_report_client:", "snpguest", "Error", "error", "failed", "mknod:", "Permission denied",
             "Operation not permitted")
     return tuple(
-        line.strip() for line in text.splitlines()
+        visible(line.strip()) for line in text.splitlines()
         if any(k in line for k in keep) and not line.startswith("kata-snp-tui: attestation method")
     )[:10]
 
@@ -164,7 +164,7 @@ def analyse_attestation(text: str, requested: bytes | None, attempted: bool = Tr
         return Attestation(FAILED if out.structured else NOT_ATTEMPTED, None, msg, requested)
     if method == "skipped":
         device_note = out.device.strip().splitlines()
-        why = device_note[-1] if device_note else "no /dev/sev-guest"
+        why = visible(device_note[-1]) if device_note else "no /dev/sev-guest"
         return Attestation(NO_DEVICE, method, f"/dev/sev-guest could not be created: {why}", requested,
                            error_lines=_error_lines(out.device))
     if method == "none":
@@ -223,14 +223,34 @@ def save_last(verification: Verification) -> Path:
     return path
 
 
-def load_last() -> dict[str, Any] | None:
-    """The last saved result as JSON, or None when there is none or it cannot be read."""
+def load_last(problems: list[str] | None = None) -> dict[str, Any] | None:
+    """The last saved result as JSON, or None when there is none.
+
+    A file that cannot be used (not JSON, not UTF-8, another format) is moved aside to
+    ``last.json.corrupt`` and the reason appended to ``problems``, so it is neither silently taken for
+    "not run" nor overwritten unseen by the next run."""
     path = results_dir(create=False) / LAST_RESULT_NAME
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = path.read_bytes()
+    except FileNotFoundError:
         return None
-    if not isinstance(data, dict) or data.get("format") != RESULT_FORMAT:
+    except OSError as exc:
+        if problems is not None:
+            problems.append(f"cannot read the last verification {path}: {exc.strerror or exc}")
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or data.get("format") != RESULT_FORMAT:
+            raise ValueError("not a kata-snp-tui verification result")
+    except (UnicodeDecodeError, ValueError) as exc:
+        aside = path.with_name(path.name + ".corrupt")
+        try:
+            os.replace(path, aside)
+            where = f"; moved aside to {aside}"
+        except OSError:
+            where = ""
+        if problems is not None:
+            problems.append(f"the last verification {path} could not be read ({exc}){where}")
         return None
     return data
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.verify.guest_log import parse as parse_guest_log
+from kata_snp_tui.verify.guest_log import visible
 from kata_snp_tui.verify.guest_script import GuestScriptOptions, build_script, split_output
 from kata_snp_tui.verify.result import (
     NOT_ATTEMPTED,
@@ -470,8 +471,8 @@ def run_headless(options: VerifyOptions, echo: bool = True, password: str | None
     import signal
 
     def out(chunk: str) -> None:
-        if echo:
-            sys.stderr.write(chunk)
+        if echo:  # the guest's output, with control characters made visible (it must not drive the terminal)
+            sys.stderr.write("\n".join(visible(part) for part in chunk.split("\n")))
             sys.stderr.flush()
 
     run = VerifyRun(options, on_output=out)

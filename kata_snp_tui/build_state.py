@@ -131,10 +131,6 @@ class BuildPaths:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(resolved).name)[:40] or "root"
         return self.root / f"state-{slug}-{digest}.json"
 
-    @property
-    def lock_file(self) -> Path:
-        return self.root / "build.lock"
-
     def log_file(self, step_id: str) -> Path:
         return self.logs / f"{step_id}.log"
 

@@ -233,3 +233,25 @@ def test_missing_recipe_file_is_a_user_error(tmp_path: Path) -> None:
 def test_unknown_set_variable_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match="unknown recipe variable 'kata_versoin'"):
         load_recipe().resolve(tmp_path, {"kata_versoin": "3.3.0"})
+
+
+# ------------------------------------------------------------ any value survives the shell
+
+from hypothesis import given, settings, HealthCheck  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40))
+def test_any_variable_value_reaches_a_shell_step_literally(value: str) -> None:
+    recipe = parse_recipe('''
+[variables]
+v = "placeholder"
+[[steps]]
+id = "echo"
+title = "echo"
+shell = "printf '%s' {v}"
+''')
+    step = recipe.resolve(Path("/"), {"v": value})[0]
+    out = subprocess.run(list(step.command()), capture_output=True, timeout=30).stdout
+    assert out.decode("utf-8", "surrogateescape") == value

@@ -6,7 +6,6 @@ interface only, so the same code serves the live machine, a snapshot and the dem
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from dataclasses import dataclass
@@ -149,6 +148,23 @@ def parse_cpuinfo(read: FileRead) -> CpuInfo:
     )
 
 
+#: A kernel .config is ~250 KiB; /proc/config.gz inflating past this is not one (a decompression bomb).
+MAX_KERNEL_CONFIG = 8 * 1024 * 1024
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes | None:
+    """The gzip ``data`` inflated, or None when it is not gzip, is cut short or inflates past ``limit`` bytes
+    (never more than ``limit`` bytes are held)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit)
+    except zlib.error:
+        return None
+    if inflater.unconsumed_tail or len(out) >= limit or not inflater.eof:  # too large, or cut short
+        return None
+    return out
+
+
 def kernel_version(release: str) -> tuple[int, int, int] | None:
     m = _VERSION.match(release.strip())
     if not m:
@@ -219,10 +235,10 @@ class Facts:
                 continue
             data = read.data
             if path.endswith(".gz"):
-                try:
-                    data = gzip.decompress(data)
-                except (OSError, EOFError, zlib.error):
+                inflated = gunzip_bounded(data, MAX_KERNEL_CONFIG)
+                if inflated is None:
                     continue
+                data = inflated
             options: dict[str, str] = {}
             for line in data.decode("utf-8", errors="replace").splitlines():
                 if line.startswith("CONFIG_"):

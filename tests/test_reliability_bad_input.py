@@ -390,3 +390,35 @@ async def test_the_config_editor_shows_a_bad_file_without_crashing_or_writing(ki
         await pilot.pause(0.2)
         assert app._exception is None
     assert tree_state(tmp_path) == before
+
+
+# ------------------------------------------------------------------- decompression bomb
+
+
+def test_a_kernel_config_gz_bomb_in_a_snapshot_is_not_unpacked_whole(tmp_path: Path) -> None:
+    """/proc/config.gz in a (shared) snapshot that inflates to 64 MiB: the kernel check reads it without
+    holding it all in memory (a real one is ~250 KiB; 4 MiB of such gzip would inflate to ~4 GiB)."""
+    import tracemalloc
+    import zlib
+
+    from kata_snp_tui.checks.facts import Facts
+
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = bytes(1 << 20)
+    parts = [comp.compress(b"CONFIG_AMD_MEM_ENCRYPT=y\n")]
+    for _ in range(64):
+        parts.append(comp.compress(chunk))
+    parts.append(comp.flush())
+    snap = HostBuilder(tmp_path).kernel("no-such-release").file("/proc/config.gz", b"".join(parts)).build()
+    facts = Facts(SnapshotHost(snap), tmp_path / "ws")
+    tracemalloc.start()
+    try:
+        facts.kernel_config  # noqa: B018 - the read under test
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024 * 1024, f"{peak / 2**20:.0f} MiB held at once"
+    from kata_snp_tui.checks import run_checks
+
+    report = run_checks(SnapshotHost(snap), workspace=tmp_path / "ws")
+    assert not any(c.summary.startswith("check could not run") for c in report.checks)

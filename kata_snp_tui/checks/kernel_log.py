@@ -221,7 +221,9 @@ def read_kernel_log(host: Host) -> KernelLog:
                          attempts=(*attempts, f"{KERN_LOG_PATH}: read"))
     attempts.append(f"{KERN_LOG_PATH}: {_file_reason(kern)}")
 
-    return KernelLog(None, reason=_why_unreadable(host, attempts), attempts=tuple(attempts))
+    # dmesg_restrict explains the failure only when dmesg ran and refused (not a timeout or a missing dmesg).
+    refused = dmesg.returncode not in (None, 0)
+    return KernelLog(None, reason=_why_unreadable(host, attempts, refused), attempts=tuple(attempts))
 
 
 def _file_reason(read: FileRead) -> str:
@@ -230,8 +232,8 @@ def _file_reason(read: FileRead) -> str:
     return "does not exist" if read.absent else str(read.error)
 
 
-def _why_unreadable(host: Host, attempts: list[str]) -> str:
+def _why_unreadable(host: Host, attempts: list[str], dmesg_refused: bool = True) -> str:
     restrict = host.read(DMESG_RESTRICT_PATH)
-    restricted = restrict.ok and (restrict.text or "").strip() == "1"
+    restricted = dmesg_refused and restrict.ok and (restrict.text or "").strip() == "1"
     head = "kernel.dmesg_restrict=1 and this user may not read the journal" if restricted else "no source could be read"
     return f"{head} ({'; '.join(attempts)})"

@@ -133,32 +133,33 @@ shell = "echo SHOULD-NOT-RUN"
         kill_marked(marker)
 
 
-def test_demo_replays_recordings_with_the_real_runner(tmp_path: Path) -> None:
-    env = dict(os.environ, KATA_SNP_TUI_DEMO_SPEED="60")
+def test_demo_replays_recordings_fails_on_injected_fault_and_resumes(tmp_path: Path) -> None:
+    """The demo with a fault injected at qemu-configure stops there with the known error's fix; run
+    again without the fault it resumes at that step and finishes, all with the real runner."""
+    env = dict(os.environ, KATA_SNP_TUI_DEMO_SPEED="60", KATA_SNP_TUI_DEMO_FAIL="qemu-configure")
+    failed = run_cli("--demo", "--yes", timeout=120, env=env)
+    assert failed.returncode == 1
+    assert "step 'qemu-configure' failed with exit status 1" in failed.stderr
+    assert "Known error: QEMU configure: virtfs needs libcap-ng and libattr" in failed.stderr
+    assert "$ sudo apt-get install -y libcap-ng-dev libattr1-dev" in failed.stderr
+    assert "==> [22/33] qemu-make" not in failed.stdout
+
+    env.pop("KATA_SNP_TUI_DEMO_FAIL")
     proc = run_cli("--demo", "--yes", timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert out.startswith("Demo host: every step replays a recorded log")
-    assert "[demo] replaying a recorded log: kernel-build" in out
-    assert "Kernel: arch/x86/boot/bzImage is ready" in out
-    assert "stands for: $ ./kernel/build-kernel.sh -a x86_64 -x snp build" in out
+    assert "--- [20/33] qemu-checkout: already done" in out and "==> [21/33] qemu-configure" in out
+    assert "[demo] replaying a recorded log: qemu-make" in out
+    assert "stands for: $ make -j \"$(nproc)\"" in out
     state_home = Path(os.environ["XDG_STATE_HOME"]) / "kata-snp-tui"
     logs = state_home / "demo" / "logs"
-    assert (logs / "qemu-make.log").read_text().count("Compiling C object") > 500
+    assert (logs / "kernel-build.log").read_text().count("  CC      ") > 500
+    assert "Kernel: arch/x86/boot/bzImage is ready" in (logs / "kernel-build.log").read_text()
     assert not Path(os.environ["KATA_SNP_TUI_WORKSPACE"]).exists()  # the user's workspace is untouched
-    assert not (state_home / "logs").exists()  # the real build's logs too
+    assert not (state_home / "logs").exists()  # and the real build's logs too
     state = json.loads((state_home / "demo" / "build" / "state-demo.json").read_text())
-    assert {v["status"] for v in state["steps"].values()} == {"done"}
-    assert len(state["steps"]) == 33
-
-
-def test_demo_fault_injection_shows_the_failure_and_its_fix(tmp_path: Path) -> None:
-    env = dict(os.environ, KATA_SNP_TUI_DEMO_SPEED="60", KATA_SNP_TUI_DEMO_FAIL="qemu-configure")
-    proc = run_cli("--demo", "--yes", timeout=120, env=env)
-    assert proc.returncode == 1
-    assert "step 'qemu-configure' failed with exit status 1" in proc.stderr
-    assert "Known error: QEMU configure: virtfs needs libcap-ng and libattr" in proc.stderr
-    assert "$ sudo apt-get install -y libcap-ng-dev libattr1-dev" in proc.stderr
+    assert len(state["steps"]) == 33 and {v["status"] for v in state["steps"].values()} == {"done"}
 
 
 def test_demo_cannot_take_another_recipe(tmp_path: Path) -> None:

@@ -185,6 +185,22 @@ class KataApp(App[int]):
             label = f"Stage {s.number}: {s.title}" if s.number else s.title
             yield SystemCommand(f"Go to {label}", s.description, lambda sid=s.id: self.action_goto(sid))
         yield SystemCommand("Re-run host checks", "Read the host again and re-evaluate every check", self.refresh_checks)
+        yield SystemCommand(
+            "Export the session report",
+            "Markdown and JSON into the state folder, for someone helping you",
+            self.action_export_report,
+        )
+
+    def action_export_report(self) -> None:
+        """Write the session report (Markdown and JSON) and say where it went."""
+        from kata_snp_tui.export import from_session, write_session_files
+
+        try:
+            md, js = write_session_files(from_session(self.session), when=self.session.clock())
+        except OSError as exc:
+            self.notify(f"Could not write the session report: {exc}", severity="error")
+            return
+        self.notify(f"Session report written:\n{md}\n{js}", timeout=8)
 
     @property
     def version(self) -> str:

@@ -351,15 +351,7 @@ class VerifyScreen(Screen):
         self.action_run()
 
     def action_export(self) -> None:
-        from kata_snp_tui.export import from_session, write_session_files
-
-        try:
-            doc = from_session(self.app.session)  # type: ignore[attr-defined]
-            md, js = write_session_files(doc, when=self.app.session.clock())  # type: ignore[attr-defined]
-        except OSError as exc:
-            self.notify(f"Could not write the session report: {exc}", severity="error", timeout=8)
-            return
-        self.notify(f"Session report written:\n{md}\n{js}", timeout=8)
+        self.app.action_export_report()  # type: ignore[attr-defined]
 
     def on_unmount(self) -> None:
         """Leaving (the app quits): end a running run's processes and wait, bounded, for that to finish."""

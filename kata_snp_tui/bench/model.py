@@ -246,11 +246,16 @@ def table(rows: Sequence[Row]) -> str:
         baseline = fmt_value(r.baseline, r.unit)
         if r.baseline_name and r.baseline is not None:
             baseline = f"{baseline} ({r.baseline_name})"
+        measured = fmt_value(r.measured, r.unit)
+        if r.extra.get("peak_mib") is not None:
+            measured += f", peak {r.extra['peak_mib']:.0f}"
+        if r.extra.get("baseline_peak_mib") is not None and r.baseline is not None:
+            baseline = f"{fmt_value(r.baseline, r.unit)}, peak {r.extra['baseline_peak_mib']:.0f} ({r.baseline_name})"
         body.append(
             (
                 r.name,
                 r.size,
-                fmt_value(r.measured, r.unit) if not r.error else "-",
+                measured if not r.error else "-",
                 baseline if not r.error else "-",
                 fmt_ratio(r.ratio),
                 r.target.text if r.target else "-",

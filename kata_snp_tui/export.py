@@ -319,7 +319,8 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
             checks=checks,
             build=steps,
             build_workspace=workspace,
-            config=_config_json(_persisted_config()),
+            # The state folder's configuration change is this machine's; the demo never writes one.
+            config=None if source.kind == "demo" else _config_json(_persisted_config()),
             verification=last,
         )
     )

@@ -32,6 +32,7 @@ from kata_snp_tui.config.editor import ALREADY, NOT_APPLIED, UNKNOWN, WILL_CHANG
 from kata_snp_tui.config.loader import LoadedFile, NeedsPrivilege, load_file
 from kata_snp_tui.config.patcher import PatchError
 from kata_snp_tui.config.record import AppliedConfig
+from kata_snp_tui.config.record import persist as persist_applied
 from kata_snp_tui.config.sudo import Sudo, SudoAuthFailed
 from kata_snp_tui.config.targets import CONTAINERD, KATA, EditTarget, Targets, resolve_targets
 from kata_snp_tui.config.validate import ERROR, INFO, WARNING, Finding
@@ -533,7 +534,7 @@ class ConfigEditorScreen(Screen):
             return
         diff = unified_diff(loaded.text, analysis.text, str(loaded.path))
         met = tuple(v.change.id for v in analysis.changes if v.state in (WILL_CHANGE, ALREADY))
-        self.app.session.config_applied.append(
+        self._record(
             AppliedConfig(
                 kind=self.kind,
                 path=str(saved.path),
@@ -548,6 +549,11 @@ class ConfigEditorScreen(Screen):
         backup = f" Backup: {saved.backup}" if saved.backup else ""
         self.notify(f"Saved {saved.path}{' through sudo' if saved.via_sudo else ''}.{backup}", timeout=8)
         await self._reload_after_write(self.kind)
+
+    def _record(self, record: AppliedConfig) -> None:
+        """Keep what was written for the session report, here and in the state folder."""
+        self.app.session.config_applied.append(record)  # type: ignore[attr-defined]
+        persist_applied(record)
 
     async def _reload_after_write(self, kind: str) -> None:
         model = self.models.get(kind)
@@ -608,7 +614,7 @@ class ConfigEditorScreen(Screen):
         except UserError as exc:
             self.notify(f"Not restored: {exc}", severity="error", timeout=10)
             return
-        self.app.session.config_applied.append(
+        self._record(
             AppliedConfig(
                 kind=self.kind,
                 path=str(saved.path),

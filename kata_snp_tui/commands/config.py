@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from kata_snp_tui.cli import add_host_arguments, host_source
@@ -20,6 +21,8 @@ from kata_snp_tui.config.diff import unified_diff
 from kata_snp_tui.config.discovery import install_default
 from kata_snp_tui.config.loader import LoadedFile, load_file
 from kata_snp_tui.config.patcher import PatchError, PatchResult
+from kata_snp_tui.config.record import AppliedConfig
+from kata_snp_tui.config.record import persist as persist_applied
 from kata_snp_tui.config.sudo import Sudo
 from kata_snp_tui.config.targets import EditTarget, resolve_targets
 from kata_snp_tui.config.validate import ERROR, INFO, Validation
@@ -185,6 +188,17 @@ def _apply(args: argparse.Namespace, target: EditTarget, loaded: LoadedFile, res
             print("not applied; nothing was written")
             return 1
     saved = save_file(loaded.target, result.text.encode("utf-8"), expected=loaded.fingerprint, sudo=Sudo(interactive=sys.stdin.isatty()))
+    persist_applied(
+        AppliedConfig(
+            kind=target.kind,
+            path=str(saved.path),
+            backup=str(saved.backup) if saved.backup else None,
+            diff=unified_diff(loaded.text, result.text, str(loaded.path)),
+            changes=tuple(r.change.id for r in result.changes if r.status in ("apply", "met")),
+            at=datetime.now(timezone.utc),
+            via_sudo=saved.via_sudo,
+        )
+    )
     print(f"wrote {saved.path}{' (through sudo)' if saved.via_sudo else ''}")
     print(f"backup: {saved.backup}" if saved.backup else "backup: none (the file was new)")
     _report_failed(result)

@@ -37,3 +37,23 @@ class AppliedConfig:
             "demo_copy": self.demo_copy,
             "restored_from": self.restored_from,
         }
+
+
+def persist(record: AppliedConfig) -> None:
+    """Keep the last real change in the state folder, so a headless ``export`` can report it.
+
+    The demo's scratch copy is never persisted: the state folder describes this machine.
+    Failing to persist never fails the save itself (the file is already written)."""
+    import json
+
+    from kata_snp_tui.atomic import atomic_write
+    from kata_snp_tui.paths import ensure_private_dir, state_dir
+
+    if record.demo_copy:
+        return
+    try:
+        folder = ensure_private_dir(state_dir() / "config")
+        data = json.dumps(record.to_json(), indent=2).encode("utf-8")
+        atomic_write(folder / "last-apply.json", data, backup=False, mode=0o600)
+    except OSError:
+        pass

@@ -56,50 +56,6 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(value)
 
 
-class PasswordDialog(ModalScreen[str | None]):
-    """Asks for the sudo password. The value goes back to the caller only; nothing here keeps or logs it."""
-
-    CSS_PATH = asset_css("config_editor.tcss")
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, purpose: str, retry: bool = False) -> None:
-        super().__init__(classes="config-dialog")
-        self._purpose = purpose
-        self._retry = retry
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box"):
-            yield Label("[b]sudo password[/b]", classes="dialog-title")
-            lead = "[$error]sudo refused that password.[/] " if self._retry else ""
-            yield Static(
-                f"{lead}{escape(self._purpose)} needs root. The password goes to sudo on its standard input "
-                "and is not kept, logged or shown.",
-                classes="dialog-body",
-            )
-            yield Input(password=True, placeholder="password", id="password-input")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", variant="primary", id="dialog-yes")
-                yield Button("Cancel", id="dialog-no")
-
-    def on_mount(self) -> None:
-        field = self.query_one("#password-input", Input)
-        field.cursor_blink = False
-        field.focus()
-
-    @on(Input.Submitted, "#password-input")
-    @on(Button.Pressed, "#dialog-yes")
-    def _submit(self) -> None:
-        field = self.query_one("#password-input", Input)
-        value = field.value
-        field.value = ""
-        self.dismiss(value)
-
-    @on(Button.Pressed, "#dialog-no")
-    def action_cancel(self) -> None:
-        self.query_one("#password-input", Input).value = ""
-        self.dismiss(None)
-
-
 class PathsDialog(ModalScreen[dict[str, str] | None]):
     """The paths the changes write (QEMU, OVMF, kernel, initrd), each editable."""
 

@@ -39,7 +39,8 @@ from kata_snp_tui.config.validate import ERROR, INFO, WARNING, Finding
 from kata_snp_tui.config.writer import backups_of, can_write_directly, read_backup, read_privileged, restore_file, save_file
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.screens.change_list import STATE_MARKS, ChangeList
-from kata_snp_tui.screens.config_dialogs import ConfirmDialog, PasswordDialog, PathsDialog, RestoreDialog
+from kata_snp_tui.screens.config_dialogs import ConfirmDialog, PathsDialog, RestoreDialog
+from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.diff_view import DiffView
 from kata_snp_tui.screens.status_style import asset_css
 
@@ -467,7 +468,9 @@ class ConfigEditorScreen(Screen):
             return None
         if not needs and not retry:
             return sudo
-        password = await self.app.push_screen_wait(PasswordDialog(purpose, retry=retry))
+        password = await self.app.push_screen_wait(
+            PasswordScreen(f"{purpose} needs root.", error="sudo refused that password." if retry else "")
+        )
         if password is None:
             return None
         return sudo.with_password(password)

@@ -28,7 +28,7 @@ from kata_snp_tui.screens.status_style import asset_css
 from kata_snp_tui.screens.verify_banner import VerdictBanner
 from kata_snp_tui.screens.verify_hints import HintList
 from kata_snp_tui.screens.verify_options import VerifyOptionsScreen
-from kata_snp_tui.screens.verify_password import SudoPasswordScreen
+from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.verify_report_panel import ReportPanel
 from kata_snp_tui.screens.verify_rows import RowData, RowList
 from kata_snp_tui.screens.verify_signals import SignalChecklist
@@ -278,7 +278,7 @@ class VerifyScreen(Screen):
             done.set()
 
         why = "ctr needs root: sudo asks for your password to pull the image and run the container."
-        self.app.call_from_thread(self.app.push_screen, SudoPasswordScreen(why), answered)
+        self.app.call_from_thread(self.app.push_screen, PasswordScreen(why), answered)
         while not done.wait(0.1):
             if self._cancel_requested.is_set():
                 return None

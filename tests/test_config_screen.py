@@ -16,7 +16,8 @@ from kata_snp_tui.config.discovery import DEFAULT_CONFIG, ETC_CONFIG
 from kata_snp_tui.config.record import AppliedConfig
 from kata_snp_tui.host import HostSource, SnapshotHost
 from kata_snp_tui.screens.change_list import ChangeList
-from kata_snp_tui.screens.config_dialogs import ConfirmDialog, PasswordDialog, PathsDialog, RestoreDialog
+from kata_snp_tui.screens.config_dialogs import ConfirmDialog, PathsDialog, RestoreDialog
+from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.config_editor import ConfigEditorScreen
 from kata_snp_tui.screens.diff_view import DiffView
 
@@ -275,7 +276,7 @@ async def test_root_owned_file_is_saved_through_sudo_with_the_password_asked_onc
         assert screen.model.loaded.path == etc
         proposed = screen.model.proposed
         await pilot.press("ctrl+s")
-        dialog = await wait_for_screen(pilot, PasswordDialog)
+        dialog = await wait_for_screen(pilot, PasswordScreen)
         field = dialog.query_one("#password-input", Input)
         assert field.password
         await pilot.press(*PASSWORD)
@@ -352,7 +353,7 @@ async def test_root_only_file_is_read_through_sudo_and_the_password_is_asked_onc
         assert isinstance(screen, ConfigEditorScreen) and screen.model is None
         assert "ctrl+l" in screen.problems["kata"]
         await pilot.press("ctrl+l")
-        await wait_for_screen(pilot, PasswordDialog)
+        await wait_for_screen(pilot, PasswordScreen)
         await pilot.press(*PASSWORD, "enter")
         waited = 0.0
         while screen.model is None and waited < 10:
@@ -363,7 +364,7 @@ async def test_root_only_file_is_read_through_sudo_and_the_password_is_asked_onc
         await pilot.press("ctrl+s")
         waited = 0.0
         while etc.read_text() != proposed and waited < 10:
-            assert not isinstance(pilot.app.screen, PasswordDialog), "sudo remembered the password: no second prompt"
+            assert not isinstance(pilot.app.screen, PasswordScreen), "sudo remembered the password: no second prompt"
             await pilot.pause(0.05)
             waited += 0.05
         assert etc.read_text() == proposed

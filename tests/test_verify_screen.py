@@ -16,7 +16,7 @@ from kata_snp_tui.host import HostSource, open_host
 from kata_snp_tui.screens.verify import VerifyScreen
 from kata_snp_tui.screens.verify_banner import VerdictBanner
 from kata_snp_tui.screens.verify_options import VerifyOptionsScreen
-from kata_snp_tui.screens.verify_password import SudoPasswordScreen
+from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.verify_rows import Row
 from kata_snp_tui.sudo import Privilege
 from screens_helpers import frozen_clock
@@ -132,9 +132,9 @@ async def test_sudo_password_is_asked_and_cancel_starts_nothing(tmp_path: Path,
         await pilot.press("r")
         for _ in range(100):
             await pilot.pause(0.05)
-            if isinstance(app.screen, SudoPasswordScreen):
+            if isinstance(app.screen, PasswordScreen):
                 break
-        assert isinstance(app.screen, SudoPasswordScreen)
+        assert isinstance(app.screen, PasswordScreen)
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -142,7 +142,7 @@ async def test_sudo_password_is_asked_and_cancel_starts_nothing(tmp_path: Path,
         await pilot.press("r")
         for _ in range(100):
             await pilot.pause(0.05)
-            if isinstance(app.screen, SudoPasswordScreen):
+            if isinstance(app.screen, PasswordScreen):
                 break
         await pilot.press(*"secret", "enter")
         await app.workers.wait_for_complete()

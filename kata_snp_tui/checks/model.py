@@ -20,12 +20,24 @@ GROUPS: tuple[str, ...] = ("CPU", "BIOS", "Kernel and KVM", "Firmware", "Devices
 READINESS_GROUPS: frozenset[str] = frozenset(GROUPS[:6])
 
 
+def visible(text: str) -> str:
+    """``text`` with control characters other than newline and tab made visible (``\\x1b``, ``\\r``): what a
+    host printed (a kernel log line, a tool's version) must not drive the terminal it is shown on."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\t\n" else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One fact a check read: where from (a file, a command, a log) and what it said."""
 
     source: str
     value: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", visible(self.source))
+        object.__setattr__(self, "value", visible(self.value))
 
     def __str__(self) -> str:
         return f"{self.source}: {self.value}"
@@ -41,6 +53,9 @@ class CheckResult:
     evidence: tuple[Evidence, ...] = ()
     #: What to do when not passing: exact commands or BIOS settings, one per line.
     remedy: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "summary", visible(self.summary))
 
     @property
     def affects_readiness(self) -> bool:
@@ -62,6 +77,9 @@ class CheckResult:
 class CheckReport:
     host: dict[str, Any]
     checks: tuple[CheckResult, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "host", {k: visible(v) if isinstance(v, str) else v for k, v in self.host.items()})
 
     @property
     def ready(self) -> bool:

@@ -176,23 +176,15 @@ def test_check_on_a_terminal_without_no_color_does_colour(tmp_path: Path) -> Non
 #: A guest or host that prints terminal control sequences: set the window title, clear the screen.
 HOSTILE = "\x1b]0;owned\x07\x1b[2J\x1b[31m"
 
-TERMINAL_INJECTION = (
-    "defect: text read from outside (kernel log lines, guest dmesg lines) reaches the terminal with its "
-    "escape sequences (only BEL is dropped), so a hostile log or a shared snapshot can clear the screen, "
-    "retitle the window or forge output. Fix: one engine helper that makes control characters visible "
-    "(as checks.facts.show() does for sysfs values) applied where outside lines become evidence or "
-    "signals (checks/kernel_log.py KernelLog.evidence, verify/guest_log.py signal lines) or at output "
-    "(checks/render.py, commands/verify.py print_text, the screens' Static/Log content)")
-
-
-@pytest.mark.xfail(strict=True, reason=TERMINAL_INJECTION)
 def test_escape_sequences_in_a_guest_log_are_not_printed(tmp_path: Path) -> None:
+    """(Found passing them through by this test; fixed in 12f957d.)"""
     log = tmp_path / "dmesg.txt"
     log.write_text(f"[    0.000000] SEV: Status: SEV SEV-ES SEV-SNP {HOSTILE}\n"
                    f"[    0.3] Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP\n")
     proc = run_cli("verify", "--dmesg-file", str(log), env=cli_env({"NO_COLOR": "1"}))
     assert proc.returncode == 0 and b"SEV: Status" in proc.stdout
     assert ESC not in proc.stdout
+    assert b"\\x1b]0;owned" in proc.stdout  # shown, made visible, not dropped
 
 
 def _hostile_snapshot(tmp_path: Path) -> Path:
@@ -201,14 +193,15 @@ def _hostile_snapshot(tmp_path: Path) -> Path:
     return HostBuilder(tmp_path).dmesg(log).build()
 
 
-@pytest.mark.xfail(strict=True, reason=TERMINAL_INJECTION)
 def test_escape_sequences_in_a_snapshot_kernel_log_are_not_printed_by_check(tmp_path: Path) -> None:
+    """(Found passing them through by this test; fixed in checks/model.py: evidence, summaries and host
+    facts make control characters visible.)"""
     proc = run_cli("check", "--host", str(_hostile_snapshot(tmp_path)), env=cli_env({"NO_COLOR": "1"}))
     assert proc.returncode == 1 and b"failed to INIT" in proc.stdout
     assert ESC not in proc.stdout
+    assert b"\\x1b[2J" in proc.stdout  # shown, made visible, not dropped
 
 
-@pytest.mark.xfail(strict=True, reason=TERMINAL_INJECTION)
 async def test_escape_sequences_in_a_snapshot_kernel_log_do_not_reach_the_screen(tmp_path: Path) -> None:
     snap = _hostile_snapshot(tmp_path)
     app = make_app(HostSource("snapshot", str(snap)), host=SnapshotHost(snap))
@@ -227,4 +220,4 @@ async def test_escape_sequences_in_a_snapshot_kernel_log_do_not_reach_the_screen
         evidence = screen.query_one("#checks-evidence")
         text = "".join(seg.text for strip in evidence.render_lines(evidence.region.reset_offset) for seg in strip)
         assert "failed to INIT" in text
-        assert "\x1b" not in text
+        assert "\x1b" not in text and "\\x1b[2J" in text

@@ -239,6 +239,8 @@ class BuildScreen(Screen):
         if event.build.runner.interrupted:
             names = ", ".join(event.build.runner.interrupted)
             self.notify(f"Interrupted in an earlier session: {names}. Retry with t.", severity="warning", timeout=8)
+        for problem in event.build.state.problems:  # e.g. a corrupt state file, set aside (as the CLI says)
+            self.notify(problem, severity="warning", timeout=10)
 
     def _initial_step(self) -> str | None:
         assert self.build is not None

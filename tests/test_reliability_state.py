@@ -140,11 +140,8 @@ def test_a_corrupt_build_state_is_set_aside_with_a_warning_on_the_command_line(t
     assert "pending" in proc.stdout.decode()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: the Build screen never shows BuildState.problems, so a corrupt state file is set aside "
-    "silently in the TUI (the CLI prints it). Fix in screens/build.py BuildScreen._ready: "
-    "for problem in event.build.state.problems: self.notify(problem, severity='warning', timeout=10)"))
 async def test_a_corrupt_build_state_is_set_aside_with_a_warning_in_the_tui(tmp_path: Path) -> None:
+    """(Found silent by this test; fixed in screens/build.py: the screen shows BuildState.problems.)"""
     recipe, ws = _recipe(tmp_path, "unused"), tmp_path / "ws"
     state_path = _corrupt_build_state(ws)
     app = _build_app(recipe, ws)

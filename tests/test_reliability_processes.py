@@ -26,7 +26,7 @@ from hosts_helpers import HostBuilder
 from reliability_helpers import PY, cli_env, write_script
 
 from kata_snp_tui.app import make_app
-from kata_snp_tui.build_state import BuildPaths, BuildState, StepStatus
+from kata_snp_tui.build_state import BuildPaths, StepStatus
 from kata_snp_tui.host import HostSource, SnapshotHost, open_host, run_probe
 from kata_snp_tui.probes import command_argv
 from kata_snp_tui.screens.build import BUILD_OPTIONS_KEY, BuildScreen
@@ -213,7 +213,12 @@ def test_wizard_killed_by_sigterm_or_sighup_cancels_the_running_step(tmp_path: P
     group is gone, and the wizard exits with 128 + the signal."""
     TmuxTerminal, installed_command = _tmux_or_skip()
     env = {"XDG_STATE_HOME": os.environ["XDG_STATE_HOME"], "KATA_SNP_TUI_DEMO_SPEED": "0.05"}
-    term = TmuxTerminal([str(installed_command()), "--demo"], width=120, height=40, env=env)
+    # A small parent in the terminal records how the wizard ended: its exit status, or -N when a signal killed it.
+    status_file = tmp_path / "wizard-status"
+    parent = ("import subprocess, sys; p = subprocess.run(sys.argv[2:]); "
+              "open(sys.argv[1], 'w').write(str(p.returncode))")
+    term = TmuxTerminal([PY, "-c", parent, str(status_file), str(installed_command()), "--demo"], width=120, height=40,
+                        env=env)
     try:
         term.wait_for("1. Host checks", timeout=60)
         term.send("F4")
@@ -231,22 +236,16 @@ def test_wizard_killed_by_sigterm_or_sighup_cancels_the_running_step(tmp_path: P
         assert wait_until(lambda: running() is not None, timeout=30)
         step_pid = running()
         step_id = next(k for k, r in json.loads(state_path.read_text())["steps"].items() if r.get("pid") == step_pid)
-        wizard = int(subprocess.run(["tmux", "-L", term.socket, "display-message", "-p", "-t", term.name,
-                                     "#{pane_pid}"], capture_output=True, text=True, check=True).stdout)
-        assert "kata-snp-tui" in " ".join(psutil.Process(wizard).cmdline())  # the process this test started
-        os.kill(wizard, sig)
-        assert wait_until(term.dead, timeout=30)
-
-        def dead_status() -> str:
-            return subprocess.run(["tmux", "-L", term.socket, "display-message", "-p", "-t", term.name,
-                                   "#{pane_dead_status}/#{pane_dead_signal}"], capture_output=True, text=True).stdout.strip()
-
-        wait_until(lambda: dead_status() != "/", timeout=5)  # tmux records the status just after the pane dies
-        status = dead_status()
+        pane = int(subprocess.run(["tmux", "-L", term.socket, "display-message", "-p", "-t", term.name,
+                                   "#{pane_pid}"], capture_output=True, text=True, check=True).stdout)
+        (wizard,) = [c for c in psutil.Process(pane).children() if "kata-snp-tui" in " ".join(c.cmdline())]
+        wizard.send_signal(sig)  # the wizard this test started, by its pid
+        assert wait_until(lambda: status_file.exists() and status_file.read_text() != "", timeout=30)
+        status = int(status_file.read_text())
         record = json.loads(state_path.read_text())["steps"][step_id]
         assert record["status"] == "cancelled", record
         assert alive([step_pid]) == []
-        assert status == f"{128 + sig}/", f"the wizard died of the signal instead of quitting (status/signal {status!r})"
+        assert status == 128 + sig, f"the wizard died of the signal instead of quitting (exit status {status})"
     finally:
         term.close()
 

@@ -60,6 +60,8 @@ class KataApp(App[int]):
     """The wizard."""
 
     TITLE = "kata-snp-tui"
+    #: The first screen, built directly (no empty default screen before it).
+    DEFAULT_MODE = "welcome"
     SUB_TITLE = "Kata Containers with AMD SEV-SNP VMs"
     CSS_PATH = _stylesheets()
 
@@ -102,7 +104,6 @@ class KataApp(App[int]):
 
     def on_mount(self) -> None:
         self._load_theme()
-        self.switch_mode("welcome")
         if self._run_checks_on_start:
             self.refresh_checks()
 

@@ -28,6 +28,7 @@ from kata_snp_tui.checks.model import GROUPS, READINESS_GROUPS, CheckReport, Che
 from kata_snp_tui.checks.runner import CheckSpec, run_tree, validate
 from kata_snp_tui.host import Host
 from kata_snp_tui.paths import default_workspace
+from kata_snp_tui.probes import PROBE_COMMANDS
 
 __all__ = [
     "CHECK_SPECS",
@@ -90,6 +91,11 @@ def collect_facts(host: Host, workspace: Path | None = None) -> Facts:
     refresh = getattr(host, "refresh", None)
     if callable(refresh):
         refresh()
+    prefetch = getattr(host, "prefetch_commands", None)
+    if callable(prefetch):
+        # Only the live host has it: its probes start side by side. Not sudo (it would try to
+        # authenticate) nor the journal (read only when dmesg is refused).
+        prefetch(k for k in PROBE_COMMANDS if k not in ("sudo", "journalctl-k"))
     ws = Path(workspace if workspace is not None else default_workspace()).expanduser()
     return Facts(host, ws if ws.is_absolute() else ws.absolute())
 

@@ -204,6 +204,7 @@ class ConfigEditorScreen(Screen):
             self.problems.pop(kind, None)
             self.models[kind] = model
         self._after_change(kind)
+        self.refresh_bindings()  # which keys apply depends on whether the file loaded
 
     def _after_change(self, kind: str) -> None:
         if kind == self.kind:

@@ -103,4 +103,7 @@ async def wait_until_ready(pilot, timeout: float = 10.0) -> None:  # type: ignor
         assert waited < timeout, "the configuration editor did not finish loading"
         await pilot.pause(0.02)
         waited += 0.02
+    # The footer follows the screen's bindings a refresh later: let it settle before a snapshot.
+    await pilot.pause()
+    await pilot.app.screen.wait_for_refresh()
     await pilot.pause()

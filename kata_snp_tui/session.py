@@ -30,5 +30,5 @@ class Session:
     verification: Any = None
     #: Stage 3's writes (kata_snp_tui.config.record.AppliedConfig: file, backup, unified diff), in order.
     config_applied: list[Any] = field(default_factory=list)
-    #: Filled by the later stages (build states, configuration change, verification, report).
+    #: Per-stage options set before a stage opens (the Build screen reads BUILD_OPTIONS_KEY: recipe, workspace).
     extras: dict[str, Any] = field(default_factory=dict)

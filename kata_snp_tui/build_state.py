@@ -20,6 +20,8 @@ import json
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -247,9 +249,41 @@ class BuildState:
         return self.get(step_id).status
 
     def set(self, step_id: str, record: StepRecord) -> None:
-        with self._lock:
+        """Record one step. Another wizard (or ``kata-snp-tui build``) on the same workspace may have
+        saved since this one loaded: under a lock on the state file, re-read it and change only this
+        step, so neither undoes the other's records."""
+        with self._lock, self._file_lock():
+            on_disk = self._read_steps()
+            if on_disk is not None:
+                self._records = on_disk
             self._records[step_id] = record
             self.save()
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An exclusive flock on the state folder (advisory: every writer here takes it; held only for
+        the read-merge-write of one record, and no extra file is left beside the state)."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _read_steps(self) -> dict[str, StepRecord] | None:
+        """The records as saved on disk now; None when there is no readable state file (then the
+        in-memory records stand: load() already reported a corrupt one)."""
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        steps = raw.get("steps") if isinstance(raw, dict) and raw.get("format") == STATE_FORMAT else None
+        if not isinstance(steps, dict):
+            return None
+        return {str(k): StepRecord.from_json(v) for k, v in steps.items()}
 
     def update(self, step_id: str, **changes: Any) -> StepRecord:
         with self._lock:

@@ -263,12 +263,6 @@ def test_a_torn_write_is_caught_by_these_checks(tmp_path: Path) -> None:
     assert torn > 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: BuildState.save() writes its whole in-memory copy, so a second wizard (or `kata-snp-tui build` "
-    "beside the TUI) on the same workspace silently undoes the first one's records: step 'a' done by one "
-    "is back to pending after the other skips step 'b'. Fix in kata_snp_tui/build_state.py set(): under "
-    "an flock on the state file's lock, re-read the file and change only this step's record (or refuse "
-    "when the file's fingerprint changed since load, as atomic_write(expected=...) does for configs)"))
 def test_two_wizards_on_one_workspace_do_not_undo_each_others_records(tmp_path: Path) -> None:
     paths = _paths(tmp_path)
     first = BuildState.open(paths, tmp_path / "ws")

@@ -220,7 +220,7 @@ class BuildScreen(Screen):
 
     @on(OpenFailed)
     def _open_failed(self, event: OpenFailed) -> None:
-        self.query_one("#build-summary", Static).update(Content.from_markup(f"[b $error]Cannot build:[/] {escape(event.error)}"))
+        self.query_one("#build-summary", Static).update(Content.from_markup(f"[b $text-error]Cannot build:[/] {escape(event.error)}"))
         self.notify(event.error, severity="error", timeout=10)
 
     @on(Ready)
@@ -298,9 +298,9 @@ class BuildScreen(Screen):
         if counts[StepStatus.SKIPPED]:
             parts.append(f"{counts[StepStatus.SKIPPED]} skipped")
         if counts[StepStatus.FAILED]:
-            parts.append(f"[$error]{counts[StepStatus.FAILED]} failed[/]")
+            parts.append(f"[$text-error]{counts[StepStatus.FAILED]} failed[/]")
         if counts[StepStatus.CANCELLED]:
-            parts.append(f"[$warning]{counts[StepStatus.CANCELLED]} cancelled[/]")
+            parts.append(f"[$text-warning]{counts[StepStatus.CANCELLED]} cancelled[/]")
         if self._live is not None:
             parts.append(f"running [b]{escape(self._live[0])}[/b]")
         if self._run_started is not None:
@@ -318,14 +318,14 @@ class BuildScreen(Screen):
         if self.build is None:
             return
         if self.build.demo:
-            text = "[b $warning]DEMO[/] [$text-muted]recorded logs replayed by the real runner; nothing is built here[/]"
+            text = "[b $text-warning]DEMO[/] [$text-muted]recorded logs replayed by the real runner; nothing is built here[/]"
         else:
             text = f"[$text-muted]Workspace[/] {escape(str(self.build.workspace))}"
             tree = self.build.tree_status()
             if tree.version:
                 text += f"  [$text-muted]Kata[/] {escape(tree.version)}"
             if tree.warning:
-                text += f"\n[b $warning]▲[/] [$warning]{escape(tree.warning)}[/]"
+                text += f"\n[b $text-warning]▲[/] [$text-warning]{escape(tree.warning)}[/]"
         self.query_one("#build-notice", Static).update(Content.from_markup(text))
 
     def _selected_step(self) -> Step | None:
@@ -354,7 +354,7 @@ class BuildScreen(Screen):
         shown = list(step.stands_for) or display_command(step, as_root=self.build.runner.privilege.is_root())
         shown = [line for line in shown if line.strip()]
         for line in shown[:HEAD_COMMAND_LINES]:
-            lines.append(f"[$accent]$ {escape(line)}[/]" if not line.startswith("#") else f"[$text-muted]{escape(line)}[/]")
+            lines.append(f"[$text-accent]$ {escape(line)}[/]" if not line.startswith("#") else f"[$text-muted]{escape(line)}[/]")
         if len(shown) > HEAD_COMMAND_LINES:
             lines.append(f"[$text-muted]  … {len(shown) - HEAD_COMMAND_LINES} more lines (the dry run shows them all)[/]")
         if step.stands_for:

@@ -32,7 +32,7 @@ class Failure:
 def failure_parts(f: Failure) -> tuple[str, str, str]:
     """(title line, last lines, known-error hints) as content markup."""
     word = "cancelled" if f.status is StepStatus.CANCELLED else "failed"
-    colour = "$warning" if f.status is StepStatus.CANCELLED else "$error"
+    colour = "$text-warning" if f.status is StepStatus.CANCELLED else "$text-error"
     title = f"[b {colour}]✖ {escape(f.step_id)} {word}[/]: {escape(f.message)}"
     tail = [line for line in f.tail if line.strip()][-TAIL_LINES:]
     tail_markup = "\n".join(f"[$text-muted]│[/] {escape(line[:500])}" for line in tail)
@@ -40,11 +40,11 @@ def failure_parts(f: Failure) -> tuple[str, str, str]:
     for hint in f.hints[:2]:
         if hints:
             hints.append("")
-        hints.append(f"[b $accent]Known error:[/] [b]{escape(hint.title)}[/]")
+        hints.append(f"[b $text-accent]Known error:[/] [b]{escape(hint.title)}[/]")
         hints.append(f"[b]Cause:[/] {escape(hint.cause)}")
         hints.append(f"[b]Fix:[/] {escape(hint.fix)}")
         for command in hint.commands_for(f.workspace):
-            hints.append(f"  [$accent]$ {escape(command)}[/]")
+            hints.append(f"  [$text-accent]$ {escape(command)}[/]")
     if not f.hints and f.status is StepStatus.FAILED:
         hints.append("[$text-muted]No known error matches this output; l shows the full log's path.[/]")
     return title, tail_markup, "\n".join(hints)

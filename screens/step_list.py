@@ -23,11 +23,11 @@ ICONS: dict[StepStatus, str] = {
 
 COLOURS: dict[StepStatus, str] = {
     StepStatus.PENDING: "$text-muted",
-    StepStatus.RUNNING: "$accent",
-    StepStatus.DONE: "$success",
-    StepStatus.FAILED: "$error",
-    StepStatus.SKIPPED: "$warning",
-    StepStatus.CANCELLED: "$warning",
+    StepStatus.RUNNING: "$text-accent",
+    StepStatus.DONE: "$text-success",
+    StepStatus.FAILED: "$text-error",
+    StepStatus.SKIPPED: "$text-warning",
+    StepStatus.CANCELLED: "$text-warning",
 }
 
 

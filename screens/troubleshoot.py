@@ -33,7 +33,7 @@ def issue_rows(states: list[IssueState]) -> list[RowData]:
             f"[$text-muted]The guide:[/] [i]{escape(s.issue.guide)}[/i]",
             escape(s.issue.context),
             "[b]Fix[/b] [$text-muted](only if this issue bites)[/]",
-            *(f"[$accent]$ {escape(line)}[/]" for line in s.issue.fix.splitlines()),
+            *(f"[$text-accent]$ {escape(line)}[/]" for line in s.issue.fix.splitlines()),
         ]
         if s.issue.source:
             details.append(f"[$text-muted]{escape(s.issue.source)}[/]")
@@ -50,10 +50,10 @@ def match_rows(matches: list[ErrorMatch]) -> list[RowData]:
             details.append(f"[$text-muted]matched {where}[/]{escape(m.line)}")
         details.append(f"[b]cause[/b] {escape(m.cause)}")
         details.append(f"[b]fix[/b] {escape(m.fix)}")
-        details += [f"[$accent]$ {escape(c)}[/]" for c in m.commands]
+        details += [f"[$text-accent]$ {escape(c)}[/]" for c in m.commands]
         if m.source:
             details.append(f"[$text-muted]source: {escape(m.source)}[/]")
-        rows.append(RowData("[$error]●[/]", f"[b]{escape(m.title)}[/b]", tuple(details)))
+        rows.append(RowData("[$text-error]●[/]", f"[b]{escape(m.title)}[/b]", tuple(details)))
     return rows
 
 
@@ -121,7 +121,7 @@ class TroubleshootScreen(Screen):
         results.remove_class("-browse")
         how = matches[0].how if matches else ""
         if not matches:
-            count.update(Content.from_markup("[$warning]No known error matches this text.[/] [$text-muted]"
+            count.update(Content.from_markup("[$text-warning]No known error matches this text.[/] [$text-muted]"
                                              "Paste the lines around the first error (qemu-system-x86_64: ..., "
                                              "ctr: ...).[/]"))
         elif how == "keywords":

@@ -135,7 +135,7 @@ class VerifyScreen(Screen):
         ]
         head = "  ".join(parts)
         if o.demo:
-            head = "[b $warning]DEMO[/] [$warning]replays the demo host's recorded run (real processes)[/]\n" + head
+            head = "[b $text-warning]DEMO[/] [$text-warning]replays the demo host's recorded run (real processes)[/]\n" + head
         keys = "[$text-muted]r run · c cancel · o options · l output on/off · e export the session report[/]"
         return f"{head}\n{keys}"
 
@@ -146,7 +146,7 @@ class VerifyScreen(Screen):
         status = self.query_one("#verify-status", Static)
         if self.running:
             banner.show(None, "Running…")
-            status.update(Content.from_markup(f"[$accent]{escape(self._phase or 'starting')}[/]"))
+            status.update(Content.from_markup(f"[$text-accent]{escape(self._phase or 'starting')}[/]"))
         elif v is None:
             banner.show(None, "Not run yet", "press r to run the guide's test")
             status.update("")
@@ -182,7 +182,7 @@ class VerifyScreen(Screen):
     def _status_markup(self, v: Verification) -> str:
         lines: list[str] = []
         if v.run_failed and v.failure:
-            lines.append(f"[$error]✖ {escape(v.failure)}[/]")
+            lines.append(f"[$text-error]✖ {escape(v.failure)}[/]")
         return "\n".join(lines)
 
     @staticmethod
@@ -191,8 +191,8 @@ class VerifyScreen(Screen):
             return []
         rows: list[RowData] = []
         for step in v.steps:
-            colour, mark = {"done": ("$success", "✔"), "failed": ("$error", "✖"), "timed out": ("$error", "✖"),
-                            "cancelled": ("$warning", "■")}.get(step.status, ("$text-muted", "○"))
+            colour, mark = {"done": ("$text-success", "✔"), "failed": ("$text-error", "✖"), "timed out": ("$text-error", "✖"),
+                            "cancelled": ("$text-warning", "■")}.get(step.status, ("$text-muted", "○"))
             log = f" [$text-muted]{escape(Path(step.log_path).name)}[/]" if step.log_path else ""
             rows.append(RowData(f"[{colour}]{mark}[/]",
                                 f"{escape(step.title)} [{colour}]{escape(step.status)}[/]{log}"))
@@ -210,7 +210,7 @@ class VerifyScreen(Screen):
                     self._phase = _PHASES[name]
                     if self.running:
                         self.query_one("#verify-status", Static).update(
-                            Content.from_markup(f"[$accent]{escape(self._phase)}[/]"))
+                            Content.from_markup(f"[$text-accent]{escape(self._phase)}[/]"))
         self.query_one("#verify-log", Log).write_lines(lines)
 
     # ------------------------------------------------------------------------------- actions
@@ -255,7 +255,7 @@ class VerifyScreen(Screen):
             self._drain()
             self.query_one("#verify-log", Log).write_line(f"### {ev.title}: {ev.outcome.message}")
         if self.running:
-            self.query_one("#verify-status", Static).update(Content.from_markup(f"[$accent]{escape(self._phase)}[/]"))
+            self.query_one("#verify-status", Static).update(Content.from_markup(f"[$text-accent]{escape(self._phase)}[/]"))
 
     @work(thread=True, exclusive=True, group="verify-run", exit_on_error=False, description="Verify run")
     def _execute(self, run: VerifyRun) -> Verification | None:

@@ -19,8 +19,8 @@ def hint_rows(hints: list[dict[str, Any]]) -> list[RowData]:
             details.append(f"[b]cause[/b] {escape(str(h['cause']))}")
         if h.get("fix"):
             details.append(f"[b]fix[/b] {escape(str(h['fix']))}")
-        details += [f"[$accent]$ {escape(str(c))}[/]" for c in h.get("commands") or []]
-        rows.append(RowData("[$error]●[/]", f"[b]{escape(str(h.get('title', '')))}[/b]", tuple(details)))
+        details += [f"[$text-accent]$ {escape(str(c))}[/]" for c in h.get("commands") or []]
+        rows.append(RowData("[$text-error]●[/]", f"[b]{escape(str(h.get('title', '')))}[/b]", tuple(details)))
     return rows
 
 

@@ -33,7 +33,7 @@ class VerifyOptionsScreen(ModalScreen[VerifyOptions | None]):
         with Vertical(id="verify-options-dialog"):
             yield Static("[b]Verify run options[/b]", id="verify-options-title")
             if o.demo:
-                yield Static("[$warning]Demo host: recorded runs exist only for these images (→ completes):[/]\n"
+                yield Static("[$text-warning]Demo host: recorded runs exist only for these images (→ completes):[/]\n"
                              + "\n".join(f"  {image}" for image in self.images))
             yield Label("Image")
             yield Input(o.image, id="opt-image", compact=True,
@@ -93,7 +93,7 @@ class VerifyOptionsScreen(ModalScreen[VerifyOptions | None]):
     def _save(self) -> None:
         new, problem = self._collect()
         if problem:
-            self.query_one("#verify-options-error", Static).update(f"[$error]{problem}[/]")
+            self.query_one("#verify-options-error", Static).update(f"[$text-error]{problem}[/]")
             return
         self.dismiss(new)
 

@@ -17,22 +17,22 @@ def _hex_lines(data: bytes, per_line: int = 24) -> tuple[str, ...]:
 def attestation_rows(att: Attestation, hint: str | None = None) -> list[RowData]:
     rows: list[RowData] = []
     if att.status != OBTAINED or att.report is None:
-        colour, mark = {"not-attempted": ("$text-muted", "○"), "no-tool": ("$warning", "▲")}.get(
-            att.status, ("$error", "✖"))
+        colour, mark = {"not-attempted": ("$text-muted", "○"), "no-tool": ("$text-warning", "▲")}.get(
+            att.status, ("$text-error", "✖"))
         details = tuple(f"[$text-muted]guest:[/] {escape(line)}" for line in att.error_lines)
         rows.append(RowData(f"[{colour}]{mark}[/]", f"[{colour}]{escape(att.message)}[/]", details))
         if hint:
-            rows.append(RowData("[$accent]→[/]", f"[b $accent]{escape(hint)}[/]"))
+            rows.append(RowData("[$text-accent]→[/]", f"[b $text-accent]{escape(hint)}[/]"))
         return rows
     r = att.report
     if r.is_demo:
-        rows.append(RowData("[$warning]▲[/]", "[b $warning]DEMO DATA[/] [$warning]built for the demo host, "
+        rows.append(RowData("[$text-warning]▲[/]", "[b $text-warning]DEMO DATA[/] [$text-warning]built for the demo host, "
                                              "not obtained from SNP hardware[/]"))
     match = att.report_data_matches
     if match is True:
-        rows.append(RowData("[$success]✔[/]", "report_data matches the 64 bytes asked for"))
+        rows.append(RowData("[$text-success]✔[/]", "report_data matches the 64 bytes asked for"))
     elif match is False:
-        rows.append(RowData("[$error]✖[/]", "[$error]report_data does NOT match what was asked[/]",
+        rows.append(RowData("[$text-error]✖[/]", "[$text-error]report_data does NOT match what was asked[/]",
                             (f"[$text-muted]got[/] {escape(r.report_data.hex())}",)))
     rows += [
         RowData("", f"obtained with [b]{escape(att.method or '?')}[/b]  [$text-muted]version[/] {r.version}  "

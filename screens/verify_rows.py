@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 @dataclass(frozen=True)
 class RowData:
-    #: Content markup for the mark column (one or two cells), e.g. "[$success]✔[/]".
+    #: Content markup for the mark column (one or two cells), e.g. "[$text-success]✔[/]".
     mark: str
     #: Content markup for the title.
     title: str

@@ -13,15 +13,15 @@ def signal_rows(log: GuestLog) -> list[RowData]:
     for s in log.signals:
         if s.found:
             detail = f" [$text-muted]({escape(s.detail)})[/]" if s.detail and s.id != "memory-encryption" else ""
-            rows.append(RowData("[$success]✔[/]", f"{escape(s.title)}{detail}",
+            rows.append(RowData("[$text-success]✔[/]", f"{escape(s.title)}{detail}",
                                 (f"[$text-muted]dmesg line {s.line_number}:[/] {escape(s.line or '')}",)))
         else:
             alarming = s.id == "memory-encryption" or (s.expected_for_snp and log.verdict != "none")
-            mark = "[$error]✖[/]" if alarming else "[$text-muted]○[/]"
+            mark = "[$text-error]✖[/]" if alarming else "[$text-muted]○[/]"
             since = (f"[$text-muted]not found (printed by {escape(s.since)})[/]",) if s.since else ()
             rows.append(RowData(mark, escape(s.title), since))
     for note in log.notes:
-        rows.append(RowData("[$warning]▲[/]", escape(note)))
+        rows.append(RowData("[$text-warning]▲[/]", escape(note)))
     return rows
 
 

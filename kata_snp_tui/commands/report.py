@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 from kata_snp_tui.errors import UserError
+from kata_snp_tui.user_input import read_user_file
 from kata_snp_tui.verify.report import ReportError, decode_any, describe
 
 HELP = "decode an SNP attestation report (raw, ioctl response, hex or base64)"
@@ -25,21 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_input(name: str) -> bytes:
-    if name == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT + 1)
-    else:
-        path = Path(name)
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_INPUT + 1)
-        except FileNotFoundError:
-            raise UserError(f"report file not found: {name}") from None
-        except IsADirectoryError:
-            raise UserError(f"report file is a directory: {name}") from None
-        except PermissionError:
-            raise UserError(f"cannot read report file (permission denied): {name}") from None
-        except OSError as exc:
-            raise UserError(f"cannot read report file {name}: {exc.strerror or exc}") from None
+    data = read_user_file(name, "report file", MAX_INPUT)
     if len(data) > MAX_INPUT:
         raise UserError(f"not an SNP attestation report: {name} is larger than {MAX_INPUT} bytes")
     return data

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 from kata_snp_tui.errors import UserError
+from kata_snp_tui.user_input import read_user_file
 
 HELP = "run busybox in a Kata VM and check SEV-SNP in the guest (or read a guest dmesg with --dmesg-file)"
 MAX_LOG_BYTES = 32 * 1024 * 1024
@@ -40,20 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_log(name: str) -> str:
-    if name == "-":
-        data = sys.stdin.buffer.read(MAX_LOG_BYTES + 1)
-    else:
-        try:
-            with Path(name).open("rb") as fh:
-                data = fh.read(MAX_LOG_BYTES + 1)
-        except FileNotFoundError:
-            raise UserError(f"dmesg file not found: {name}") from None
-        except IsADirectoryError:
-            raise UserError(f"dmesg file is a directory: {name}") from None
-        except PermissionError:
-            raise UserError(f"cannot read dmesg file (permission denied): {name}") from None
-        except OSError as exc:
-            raise UserError(f"cannot read dmesg file {name}: {exc.strerror or exc}") from None
+    data = read_user_file(name, "dmesg file", MAX_LOG_BYTES)
     if len(data) > MAX_LOG_BYTES:
         raise UserError(f"dmesg file larger than {MAX_LOG_BYTES // (1024 * 1024)} MiB: {name}")
     if b"\x00" in data[:65536]:

@@ -28,31 +28,29 @@ def _checks_summary(session: Session, running: bool) -> tuple[str, str]:
 
 
 def _build_summary(session: Session) -> tuple[str, str]:
-    states = getattr(session, "build_states", None)
+    states = session.build_states  # StepStates: step id -> StepRecord, in recipe order
     if not states:
         return "pending", "no step run yet"
-    values = list(states.values()) if isinstance(states, dict) else list(states)
-    status = [str(getattr(v, "status", v)).split(".")[-1].lower() for v in values]
+    status = [record.status.value for record in states.values()]
     done = sum(s in ("done", "skipped") for s in status)
-    if any(s == "failed" for s in status):
+    if "failed" in status:
         return "attention", f"{done}/{len(status)} steps done, a step failed"
-    if any(s == "running" for s in status):
+    if "running" in status:
         return "running", f"{done}/{len(status)} steps done, building…"
     return ("done" if done == len(status) else "pending"), f"{done}/{len(status)} steps done"
 
 
 def _config_summary(session: Session) -> tuple[str, str]:
-    applied = getattr(session, "config_applied", None)
-    if applied:
+    if session.config_applied:
         return "done", "changes saved"
     return "pending", "not saved yet"
 
 
 def _verify_summary(session: Session) -> tuple[str, str]:
-    result = getattr(session, "verification", None)
+    result = session.verification
     if result is None:
         return "pending", "not run yet"
-    verdict = str(getattr(result, "verdict", result))
+    verdict = result.verdict
     if verdict == "sev-snp":
         return "done", "SEV-SNP active in the guest"
     return "attention", f"guest verdict: {verdict}"

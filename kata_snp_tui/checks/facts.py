@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kata_snp_tui.checks.kernel_log import KernelLog, read_kernel_log
+from kata_snp_tui.checks.kernel_kind import KernelKind
 from kata_snp_tui.checks.model import Evidence
 from kata_snp_tui.host import CommandResult, FileRead, Host, Resources
 
@@ -249,6 +250,13 @@ class Facts:
             if options:
                 return path, options
         return None
+
+    @cached_property
+    def kernel_kind(self) -> KernelKind:
+        """AMD's out-of-tree SNP branch (no guest_memfd), upstream 6.11+ (gmem), ... (see checks.kernel_kind)."""
+        from kata_snp_tui.checks.kernel_kind import classify
+
+        return classify(self)
 
     @cached_property
     def os_name(self) -> str | None:

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+from kata_snp_tui.checks import kernel_kind as kk
 from kata_snp_tui.checks import kernel_log as kl
 from kata_snp_tui.checks.common import inferred_from_kvm, unknown
-from kata_snp_tui.checks.facts import CMDLINE, IOMMU_CLASS, OSRELEASE, Facts, show
+from kata_snp_tui.checks.facts import CMDLINE, IOMMU_CLASS, KVM_AMD, OSRELEASE, Facts, show
 from kata_snp_tui.checks.model import Evidence
 from kata_snp_tui.checks.remedies import GRUB_IOMMU, KERNEL_SNP
 from kata_snp_tui.checks.runner import CheckSpec, Outcome, failed, passed, skipped, warned
 
 GROUP = "Kernel and KVM"
 #: Upstream KVM gained SEV-SNP host support (and the kvm_amd sev_snp parameter) in 6.11.
-UPSTREAM_SNP = (6, 11)
+UPSTREAM_SNP = kk.UPSTREAM_SNP
 
 #: Kernel configuration an SNP host needs (checked when /boot/config-<release> or /proc/config.gz reads).
-REQUIRED_CONFIG = ("CONFIG_KVM_AMD", "CONFIG_KVM_AMD_SEV", "CONFIG_AMD_MEM_ENCRYPT")
+#: Upstream (6.11+) SNP host support hangs off CONFIG_KVM_AMD_SEV alone: it selects ARCH_HAS_CC_PLATFORM and
+#: the guest_memfd option, and arch/x86/virt/svm/sev.c (the RMP table) is built for it. AMD's out-of-tree
+#: branches kept the host RMP code under CONFIG_AMD_MEM_ENCRYPT, so older kernels need that too.
+REQUIRED_CONFIG = ("CONFIG_KVM_AMD", "CONFIG_KVM_AMD_SEV")
+REQUIRED_CONFIG_BEFORE_611 = (*REQUIRED_CONFIG, "CONFIG_AMD_MEM_ENCRYPT")
 
 #: Kernel command line words that put the IOMMU in passthrough or turn it off.
 _PT_TRUE = {"1", "y", "Y", "on", "true"}
+
+
+def required_config(version: tuple[int, int, int] | None) -> tuple[str, ...]:
+    """The options a kernel of this version needs for SNP host support."""
+    if version is not None and version[:2] >= UPSTREAM_SNP:
+        return REQUIRED_CONFIG
+    return REQUIRED_CONFIG_BEFORE_611
+
+
+def _kind_note(f: Facts) -> str:
+    kind = f.kernel_kind
+    return kind.description if kind.kind not in (None, kk.NO_SNP) else "an SNP host kernel"
 
 
 def host_kernel(f: Facts) -> Outcome:
@@ -32,30 +49,35 @@ def host_kernel(f: Facts) -> Outcome:
                       remedy="uname -r")
     snp_param = f.param("sev_snp")
     if f.kvm_amd_loaded and snp_param.read.ok:
-        return passed(f"Kernel {release}: kvm_amd has the sev_snp parameter (SNP host support).", ev,
-                      snp_param.evidence())
+        return passed(f"Kernel {release}: {_kind_note(f)}; kvm_amd has the sev_snp parameter (SNP host support).",
+                      ev, snp_param.evidence(), *_gmem_evidence(f))
     if f.kvm_amd_loaded and snp_param.absent and f.param("sev").read.ok:
         return failed(f"Kernel {release}: kvm_amd has no sev_snp parameter, so this kernel's KVM cannot run "
                       "SNP guests.", ev, snp_param.evidence(), remedy=KERNEL_SNP)
+    version = f.kernel_version
     config = f.kernel_config
     if config is not None:
         path, options = config
-        missing = [o for o in REQUIRED_CONFIG if options.get(o, "n") not in ("y", "m")]
+        missing = [o for o in required_config(version) if options.get(o, "n") not in ("y", "m")]
         if missing:
             shown = ", ".join(f"{o}={options.get(o, 'n')}" for o in missing)
             return failed(f"Kernel {release} was built without SEV host support ({shown}).", ev,
                           Evidence(path, shown), remedy=KERNEL_SNP)
-    version = f.kernel_version
     if version is None:
         return warned(f"Cannot understand the kernel version {show(release)!r}.", ev, remedy="uname -r")
     if version[:2] >= UPSTREAM_SNP:
-        return passed(f"Kernel {release} is 6.11 or newer: upstream Linux has SNP host support since 6.11 "
-                      "(kvm_amd is not loaded to confirm it).", ev)
+        return passed(f"Kernel {release} is 6.11 or newer: upstream Linux has SNP host support (from guest_memfd) "
+                      "since 6.11 (kvm_amd is not loaded to confirm it).", ev, *_gmem_evidence(f))
     if "snp" in release.lower():
-        return passed(f"Kernel {release}: an AMD SEV-SNP host kernel (by its name; kvm_amd is not loaded to "
-                      "confirm).", ev)
+        return passed(f"Kernel {release}: {_kind_note(f)}, by its name (kvm_amd is not loaded to confirm).", ev,
+                      *_gmem_evidence(f))
     return failed(f"Kernel {release} is older than 6.11 and not an AMD SNP host kernel: no SNP host support.",
                   ev, remedy=KERNEL_SNP)
+
+
+def _gmem_evidence(f: Facts) -> tuple[Evidence, ...]:
+    """The kernel-kind facts beyond the version and the parameter (configuration, log lines)."""
+    return tuple(e for e in f.kernel_kind.evidence if e.source != OSRELEASE and not e.source.startswith(KVM_AMD))
 
 
 def _cmdline_problems(f: Facts) -> list[str]:

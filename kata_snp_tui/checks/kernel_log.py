@@ -60,6 +60,10 @@ TRANSLATED_MODE = re.compile(r"iommu: Default domain type: Translated")
 PSP_TIMEOUT = re.compile(r"sev command (0x[0-9a-fA-F]+) timed out, disabling PSP")
 #: Legacy SEV INIT failed (older and newer wording).
 SEV_INIT_FAIL = re.compile(r"SEV: (?:failed to INIT error (0x[0-9a-fA-F]+)|\S+ failed (0x[0-9a-fA-F]+))")
+#: A gmem (guest_memfd) SNP host kernel refused a launch whose memory was not guest_memfd: a VMM without
+#: guest_memfd support, such as Kata 3.2's non-UPM qemu-snp-experimental, tried to start an SNP guest here.
+#: (kvm_amd, AMD's pre-upstream gmem trees: snp_launch_update(); kata-upstream.md section 5, error 13.)
+GMEM_REQUIRED = re.compile(r"SEV-SNP requires private memory support via guest_memfd")
 #: The kernel banner: where a boot starts in a log that holds several (kern.log).
 BOOT_BANNER = re.compile(r"\bLinux version \d+\.\d+")
 

@@ -13,7 +13,8 @@ from kata_snp_tui.checks import kernel_log as kl
 from kata_snp_tui.checks.facts import CMDLINE, KVM_AMD, Facts, Param
 from kata_snp_tui.checks.kernel_log import LogLine
 from kata_snp_tui.checks.model import Evidence
-from kata_snp_tui.checks.remedies import BIOS_SNP, GRUB_IOMMU, KERNEL_SNP, RELOAD_KVM_AMD
+from kata_snp_tui.checks.firmware import log_version
+from kata_snp_tui.checks.remedies import BIOS_SNP, FIRMWARE_UPDATE, GRUB_IOMMU, KERNEL_SNP, RELOAD_KVM_AMD
 from kata_snp_tui.checks.runner import CheckSpec, Outcome, failed, passed, skipped, warned
 
 GROUP = "Kernel and KVM"
@@ -162,6 +163,12 @@ def kvm_sev_snp(f: Facts) -> Outcome:
         if line is not None:
             return failed(f"SEV-SNP is off in KVM (sev_snp = {p.raw}): {why}.", *ev, log.evidence(line),
                           remedy=remedy + "\nThen reboot (or reload kvm_amd):\n" + RELOAD_KVM_AMD)
+    # Upstream kernels log "SEV-SNP support requires firmware version >= 1:51" at debug level only (invisible):
+    # there the old firmware shows as an "SEV API:1.49 ..." line and no "SEV-SNP API:" line.
+    version = log_version(f)
+    if version is not None and not version.ok:
+        return failed(f"SEV-SNP is off in KVM (sev_snp = {p.raw}): the SEV firmware ({version}) is older than 1.51.",
+                      *ev, version.evidence, remedy=FIRMWARE_UPDATE + "\nThen reboot.")
     if f.param("sev_es").value is False:
         return failed(f"SEV-SNP is off in KVM (sev_snp = {p.raw}) because SEV-ES is off (see kvm.sev-es).", *ev,
                       remedy=RELOAD_KVM_AMD + "\n" + BIOS_SNP)

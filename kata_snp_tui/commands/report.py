@@ -2,6 +2,9 @@
 
 FILE holds the raw 1184-byte report, the 4000-byte SNP_GET_REPORT response, or either as hex or base64
 text (``-`` reads standard input). A file of any other size is refused with exit status 2.
+
+With ``--expected-measurement HEX`` or ``--measure`` it also compares the report's measurement with the
+expected one (report_measure.py): exit status 0 match, 1 mismatch, 3 unknown (the reason is printed).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from kata_snp_tui.commands import report_measure
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.user_input import read_user_file
 from kata_snp_tui.verify.report import ReportError, decode_any, describe
@@ -21,6 +25,7 @@ MAX_INPUT = 64 * 1024
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="the report file ('-' for standard input)")
     parser.add_argument("--json", action="store_true", help="print the fields as JSON")
+    report_measure.add_arguments(parser)
 
 
 def read_input(name: str) -> bytes:
@@ -37,15 +42,21 @@ def run(args: argparse.Namespace) -> int:
     except ReportError as exc:
         raise UserError(f"{args.file}: {exc}") from None
     report = decoded.report
+    measurement = report_measure.compare(args, report)
+    status = measurement.exit_code if measurement is not None else 0
     if args.json:
         out = report.to_json()
         out["input"] = {"encoding": decoded.encoding, "container": decoded.container}
+        if measurement is not None:
+            out["measurement_comparison"] = measurement.to_json()
         print(json.dumps(out, indent=2))
-        return 0
+        return status
     what = "SNP_GET_REPORT response" if decoded.container == "response" else "attestation report"
     print(f"SNP {what} ({decoded.encoding}), {len(report.raw)}-byte report")
     rows = describe(report)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
-    return 0
+    if measurement is not None:
+        print("\n".join(report_measure.text_lines(measurement)))
+    return status

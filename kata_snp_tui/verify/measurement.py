@@ -352,7 +352,7 @@ class Artifact:
 
 
 def _artifact(role: str, path: str) -> Artifact:
-    p = Path(path)
+    p = Path(os.path.abspath(path))
     try:
         if p.is_dir():
             raise MeasurementError(f"{role} {path} is a folder, not a file")
@@ -364,7 +364,7 @@ def _artifact(role: str, path: str) -> Artifact:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except FileNotFoundError:
-        raise MeasurementError(f"{role} not found at {path}") from None
+        raise MeasurementError(f"{role} not found at {p}") from None
     except PermissionError:
         raise MeasurementError(f"cannot read the {role} {path} (permission denied)") from None
     except OSError as exc:
@@ -462,7 +462,7 @@ class MeasurementResult:
             return "the report's measurement matches the expected one"
         if self.status == MISMATCH:
             return "the report's measurement does NOT match the expected one"
-        return f"unknown: {self.reason}"
+        return str(self.reason)
 
     def input_lines(self) -> list[str]:
         """How the expected value was obtained, one fact a line."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kata_snp_tui.errors import UserError
-from kata_snp_tui.probes import PROBE_COMMANDS, command_argv
+from kata_snp_tui.probes import command_argv
 
 SNAPSHOT_FORMAT = "kata-snp-tui.host-snapshot"
 SNAPSHOT_VERSION = 1
@@ -413,7 +413,10 @@ class SnapshotHost:
     def command(self, key: str) -> CommandResult:
         commands = self.manifest.get("commands") or {}
         entry = commands.get(key) if isinstance(commands, dict) else None
-        default_argv = command_argv(key) if key in PROBE_COMMANDS else (key,)
+        try:
+            default_argv = command_argv(key)
+        except KeyError:
+            default_argv = (key,)
         if not isinstance(entry, dict):
             return CommandResult(key, default_argv, None, b"", "not recorded in this snapshot")
         argv_raw = entry.get("argv")

@@ -34,6 +34,21 @@ PROBE_COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: A probe that asks one program, named by its absolute path, for its version: key ``version:<path>``
+#: (the QEMU a Kata configuration points at). Recorded in snapshots under that key like any other probe.
+VERSION_PREFIX = "version:"
+
+
+def version_probe(path: str) -> str:
+    """The probe key that runs ``<path> --version`` (``path`` must be absolute)."""
+    return VERSION_PREFIX + path
+
+
 def command_argv(key: str) -> tuple[str, ...]:
     """The argv registered for a probe key (KeyError for an unknown key: a programming error)."""
+    if key.startswith(VERSION_PREFIX):
+        path = key[len(VERSION_PREFIX):]
+        if not path.startswith("/") or "\0" in path:
+            raise KeyError(key)
+        return (path, "--version")
     return PROBE_COMMANDS[key]

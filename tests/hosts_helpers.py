@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kata_snp_tui.host import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotHost
+from kata_snp_tui.host import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotHost, _safe_key
 from kata_snp_tui.probes import PROBE_COMMANDS
 
 GIB = 1024**3
@@ -325,7 +325,7 @@ class HostBuilder:
             target.write_bytes(data)
         (root / "commands").mkdir()
         for key, data in self.outputs.items():
-            (root / "commands" / f"{key}.txt").write_bytes(data)
+            (root / "commands" / f"{_safe_key(key)}.txt").write_bytes(data)
         manifest = {
             "format": SNAPSHOT_FORMAT,
             "version": SNAPSHOT_VERSION,

@@ -2,7 +2,7 @@
 
 The checks form a tree (see :mod:`kata_snp_tui.checks.runner`): a failed parent skips its
 children. Capability groups (CPU, BIOS, Kernel and KVM, Firmware, Devices, System) decide
-``ready``; Toolchain and Kata are reported beside them.
+``ready``; Toolchain, Kata and Profile (drift from the chosen profile) are reported beside them.
 
 Tree (parent first)::
 
@@ -14,7 +14,7 @@ Tree (parent first)::
       kvm.amd
         kvm.sev, kvm.sev-es, kvm.sev-snp, host.sev-vs-snp
     host.uefi, host.kernel, dev.kvm, host.cgroups
-    tool.*, build.disk, build.memory, build.cores, kata.*
+    tool.*, build.disk, build.memory, build.cores, kata.*, profile.*
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kata_snp_tui.checks import bios, cpu, devices, firmware, kata, kernel, kvm, system, toolchain
+from kata_snp_tui.checks import bios, cpu, devices, drift, firmware, kata, kernel, kvm, system, toolchain
 from kata_snp_tui.checks.facts import Facts
 from kata_snp_tui.checks.model import GROUPS, READINESS_GROUPS, CheckReport, CheckResult, Evidence, Status
 from kata_snp_tui.checks.runner import CheckSpec, run_tree, validate
@@ -58,6 +58,7 @@ CHECK_SPECS: tuple[CheckSpec, ...] = (
     *(_CAPABILITY[i] for i in _CAPABILITY_ORDER),
     *toolchain.SPECS,
     *kata.SPECS,
+    *drift.SPECS,
 )
 validate(CHECK_SPECS)
 if set(_CAPABILITY) != set(_CAPABILITY_ORDER):  # pragma: no cover - a programming error caught at import
@@ -83,11 +84,28 @@ def _host_info(host: Host, facts: Facts) -> dict[str, Any]:
     info["os"] = facts.os_name
     info["kernel_log"] = facts.log.source or f"unreadable: {facts.log.reason}"
     info["workspace"] = str(facts.workspace)
+    choice = facts.profile_choice
+    if choice is not None:
+        info["profile"] = {"id": choice.profile.id, "source": choice.source, "reason": choice.reason}
     return info
 
 
-def collect_facts(host: Host, workspace: Path | None = None) -> Facts:
-    """A fresh set of facts for one run (the live host re-reads everything)."""
+def _choose_profile(host: Host, workspace: Path, profile: Any) -> tuple[Any, tuple[Any, ...], str | None]:
+    """(choice, every profile, why there is no choice): ``profile`` is a ProfileChoice, a profile id or None
+    (then the profile is chosen from the host, as the wizard does)."""
+    try:
+        from kata_snp_tui import profiles as prof
+    except ImportError:  # pragma: no cover - the profiles module ships with the package
+        return None, (), "no profiles are available"
+    known = tuple(prof.load_profiles())
+    if profile is None or isinstance(profile, str):
+        return prof.choose_profile(host, workspace, profile), known, None
+    return profile, known, None
+
+
+def collect_facts(host: Host, workspace: Path | None = None, profile: Any = None) -> Facts:
+    """A fresh set of facts for one run (the live host re-reads everything). ``profile``: the ProfileChoice
+    (or profile id) the drift checks compare against; None chooses it from the host as the wizard does."""
     refresh = getattr(host, "refresh", None)
     if callable(refresh):
         refresh()
@@ -97,12 +115,15 @@ def collect_facts(host: Host, workspace: Path | None = None) -> Facts:
         # authenticate) nor the journal (read only when dmesg is refused).
         prefetch(k for k in PROBE_COMMANDS if k not in ("sudo", "journalctl-k"))
     ws = Path(workspace if workspace is not None else default_workspace()).expanduser()
-    return Facts(host, ws if ws.is_absolute() else ws.absolute())
+    ws = ws if ws.is_absolute() else ws.absolute()
+    choice, known, reason = _choose_profile(host, ws, profile)
+    return Facts(host, ws, choice, known, reason)
 
 
-def run_checks(host: Host, workspace: Path | None = None) -> CheckReport:
-    """Run every check against ``host``; ``workspace`` (default paths.default_workspace()) is where builds go."""
-    facts = collect_facts(host, workspace)
+def run_checks(host: Host, workspace: Path | None = None, profile: Any = None) -> CheckReport:
+    """Run every check against ``host``; ``workspace`` (default paths.default_workspace()) is where builds go;
+    ``profile`` (a ProfileChoice or profile id; None: chosen from the host) is what the drift checks compare."""
+    facts = collect_facts(host, workspace, profile)
     results = run_tree(CHECK_SPECS, facts)
     ordered = sorted(results, key=lambda r: GROUPS.index(r.group))  # stable: tree order within a group
     return CheckReport(host=_host_info(host, facts), checks=tuple(ordered))

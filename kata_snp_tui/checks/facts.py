@@ -184,9 +184,15 @@ class Mount:
 class Facts:
     """Lazily read host facts; one instance per check run."""
 
-    def __init__(self, host: Host, workspace: Path) -> None:
+    def __init__(self, host: Host, workspace: Path, profile_choice: Any = None, profiles: tuple[Any, ...] = (),
+                 profile_reason: str | None = None) -> None:
         self.host = host
         self.workspace = workspace
+        #: The profile the drift checks compare against (a profiles.ProfileChoice), every known profile,
+        #: and why there is no choice when there is none.
+        self.profile_choice = profile_choice
+        self.profiles = profiles
+        self.profile_reason = profile_reason
         self._params: dict[str, Param] = {}
 
     # ------------------------------------------------------------------ files

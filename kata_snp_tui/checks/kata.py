@@ -58,6 +58,16 @@ def kata_runtime(f: Facts) -> Outcome:
         return warned("kata-runtime is installed but 'kata-runtime --version' did not report a version.", ev,
                       remedy="kata-runtime --version")
     version = m.group(1)
+    profile = getattr(getattr(f, "profile_choice", None), "profile", None)
+    if profile is not None:
+        from kata_snp_tui.checks.drift import kata_fits
+
+        if kata_fits(profile, version):
+            return passed(f"kata-runtime {version}: it fits the '{profile.id}' profile.", ev)
+        return warned(f"kata-runtime {version} is installed; the '{profile.id}' profile builds Kata "
+                      f"{profile.kata_version} (see profile.kata for what breaks and which profile fits).", ev,
+                      remedy=f"Build Kata {profile.kata_version} in the Build stage (it installs over this one), or "
+                             "choose the profile that fits (profile.kata).")
     if version == GUIDE_KATA or version.startswith(GUIDE_KATA + "."):
         return passed(f"kata-runtime {version}: the release the guide matches.", ev)
     return warned(f"kata-runtime {version} is installed; the guide's steps match Kata {GUIDE_KATA}.x "

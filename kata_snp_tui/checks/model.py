@@ -15,8 +15,9 @@ class Status(str, Enum):
     INFO = "info"
 
 
-#: Groups in display order. Capability groups decide readiness; the last two do not.
-GROUPS: tuple[str, ...] = ("CPU", "BIOS", "Kernel and KVM", "Firmware", "Devices", "System", "Toolchain", "Kata")
+#: Groups in display order. Capability groups decide readiness; the last three do not.
+GROUPS: tuple[str, ...] = ("CPU", "BIOS", "Kernel and KVM", "Firmware", "Devices", "System", "Toolchain", "Kata",
+                           "Profile")
 READINESS_GROUPS: frozenset[str] = frozenset(GROUPS[:6])
 
 

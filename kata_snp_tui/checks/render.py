@@ -87,7 +87,9 @@ def render_report(report: CheckReport, console: Console) -> None:
     console.print(Text(title, style="bold"), soft_wrap=True)
     facts = [f"kernel {host['kernel']}" if host.get("kernel") else None,
              f"kernel log: {host['kernel_log']}" if host.get("kernel_log") else None,
-             f"captured {host['captured_at']}" if host.get("captured_at") else None]
+             f"captured {host['captured_at']}" if host.get("captured_at") else None,
+             f"profile {host['profile']['id']} ({host['profile']['source']})" if isinstance(host.get("profile"), dict)
+             else None]
     line = "; ".join(f for f in facts if f)
     if line:
         console.print(Text(line, style="dim"), soft_wrap=True)

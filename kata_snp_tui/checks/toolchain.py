@@ -161,27 +161,54 @@ def tool_docker_daemon(f: Facts) -> Outcome:
                   remedy="sudo systemctl enable --now docker\nsudo docker info")
 
 
+#: The yq v4 that current Kata pins (ci/install_yq.sh, kata-upstream.md section 3.2).
+YQ_V4_WANTED = "v4.44.5"
+
+YQ_V4_INSTALL = f"""\
+Install mikefarah's yq v4 (what Kata 3.6 and later's lib.sh expect; ci/install_yq.sh pins {YQ_V4_WANTED}):
+  sudo curl -fsSL -o /usr/local/bin/yq https://github.com/mikefarah/yq/releases/download/{YQ_V4_WANTED}/yq_linux_amd64
+  sudo chmod +x /usr/local/bin/yq
+  hash -r && yq --version      (must print: yq (https://github.com/mikefarah/yq/) version {YQ_V4_WANTED})
+If another yq comes first on PATH (Debian's python3-yq, an old v3), remove it: sudo apt-get remove -y yq"""
+
+
+def _yq_wanted(f: Facts) -> tuple[int, str, str]:
+    """(major, who wants it, install remedy): the chosen profile's yq, else the guide's 3.4.1."""
+    choice = getattr(f, "profile_choice", None)
+    profile = getattr(choice, "profile", None)
+    major = getattr(profile, "yq_major", 3)
+    who = f"Kata {profile.kata_version}" if profile is not None else "Kata 3.2"
+    return (4, who, YQ_V4_INSTALL) if major == 4 else (3, who, YQ_INSTALL)
+
+
 def tool_yq(f: Facts) -> Outcome:
     result = f.command("yq")
     ev = command_evidence(result)
+    major, who, remedy = _yq_wanted(f)
+    wanted = YQ_WANTED if major == 3 else "v4"
     if not result.found:
-        return failed(f"yq is not installed: the guide's get_from_kata_deps needs mikefarah's yq {YQ_WANTED}.", ev,
-                      remedy=YQ_INSTALL)
+        return failed(f"yq is not installed: the guide's get_from_kata_deps needs mikefarah's yq {wanted}.", ev,
+                      remedy=remedy)
     line = first_line(result)
     m = YQ_MIKEFARAH.match(line)
     if m:
         version = m.group(1)
+        if major == 4:
+            if version.startswith("4."):
+                return passed(f"mikefarah's yq {version}, as {who} expects (v4).", ev)
+            return failed(f"yq {version} is not v4: {who}'s lib.sh uses v4 syntax (yq '.assets...') and gets "
+                          "nothing back from it (see profile.yq).", ev, remedy=remedy)
         if version == YQ_WANTED:
-            return passed(f"mikefarah's yq {version}, as Kata 3.2 expects.", ev)
+            return passed(f"mikefarah's yq {version}, as {who} expects.", ev)
         if version.startswith("4."):
-            return failed(f"yq {version} is v4: Kata 3.2's lib.sh uses v3 syntax (yq read -X) and fails with it.",
-                          ev, remedy=YQ_INSTALL)
-        return failed(f"mikefarah's yq {version}, but Kata 3.2 pins {YQ_WANTED}.", ev, remedy=YQ_INSTALL)
+            return failed(f"yq {version} is v4: {who}'s lib.sh uses v3 syntax (yq read -X) and fails with it.",
+                          ev, remedy=remedy)
+        return failed(f"mikefarah's yq {version}, but {who} pins {YQ_WANTED}.", ev, remedy=remedy)
     if YQ_PYTHON.match(line):
         return failed("This yq is the Python jq wrapper (python3-yq), not mikefarah's: 'yq read -X' fails with "
-                      "'jq: Unknown option -X'.", ev, remedy=YQ_INSTALL)
-    return failed(f"Unrecognised yq ({show(line, 60) or 'no output'}): Kata 3.2 needs mikefarah's yq {YQ_WANTED}.", ev,
-                  remedy=YQ_INSTALL)
+                      "'jq: Unknown option -X'.", ev, remedy=remedy)
+    return failed(f"Unrecognised yq ({show(line, 60) or 'no output'}): {who} needs mikefarah's yq {wanted}.", ev,
+                  remedy=remedy)
 
 
 def _gib(n: int) -> str:
@@ -253,7 +280,7 @@ SPECS = (
     CheckSpec("tool.rustup", GROUP, "rustup and the musl target", tool_rustup),
     CheckSpec("tool.docker", GROUP, "Docker client", tool_docker),
     CheckSpec("tool.docker-daemon", GROUP, "Docker daemon", tool_docker_daemon, parent="tool.docker"),
-    CheckSpec("tool.yq", GROUP, f"yq {YQ_WANTED} (mikefarah)", tool_yq),
+    CheckSpec("tool.yq", GROUP, "yq (mikefarah, the profile's version)", tool_yq),
     CheckSpec("build.disk", GROUP, "Free disk in the workspace", build_disk),
     CheckSpec("build.memory", GROUP, "Memory", build_memory),
     CheckSpec("build.cores", GROUP, "CPU cores", build_cores),

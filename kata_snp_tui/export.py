@@ -507,6 +507,15 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
             lines += ["> **DEMO DATA**: built for the demo host, not obtained from SNP hardware.", ""]
         if att.get("report_data_matches") is not None:
             lines += [f"report_data matches the request: {'yes' if att['report_data_matches'] else 'NO'}", ""]
+        mc = v.get("measurement_comparison")
+        if isinstance(mc, dict):
+            status = str(mc.get("status"))
+            why = f": {mc.get('reason')}" if status == "unknown" else ""
+            lines += [f"Launch measurement: **{status}**{why}", "",
+                      f"- reported: `{mc.get('reported') or '-'}`", f"- expected: `{mc.get('expected') or '-'}`"]
+            for a in mc.get("artifacts") or []:
+                lines.append(f"- {a.get('role')}: `{a.get('path')}` (sha256 `{a.get('sha256')}`)")
+            lines.append("")
         lines += ["| Field | Value |", "|---|---|"]
         for key in ("version", "guest_svn", "policy", "vmpl", "signature_algo", "platform_info", "report_data",
                     "measurement", "host_data", "id_key_digest", "author_key_digest", "report_id", "reported_tcb",

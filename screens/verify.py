@@ -174,7 +174,7 @@ class VerifyScreen(Screen):
         if v is not None and v.attestation.status == NO_TOOL and self.options is not None \
                 and self.options.image != PYTHON_IMAGE:
             hint = f"Press i to run again with {PYTHON_IMAGE} (it has python3)."
-        self.query_one(ReportPanel).show(v.attestation if v else None, hint)
+        self.query_one(ReportPanel).show(v.attestation if v else None, hint, v.measurement if v else None)
         hints = list(v.extra.get("hints", [])) if v else []
         self.query_one(HintList).show(hints)
         self.query_one("#verify-hints-title").display = bool(hints)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 
 from kata_snp_tui.screens.verify_rows import RowData, RowList
+from kata_snp_tui.verify.measurement import MATCH, MISMATCH, MeasurementResult
 from kata_snp_tui.verify.result import OBTAINED, Attestation
 
 
@@ -14,7 +15,21 @@ def _hex_lines(data: bytes, per_line: int = 24) -> tuple[str, ...]:
     return tuple(text[i:i + step] for i in range(0, len(text), step))
 
 
-def attestation_rows(att: Attestation, hint: str | None = None) -> list[RowData]:
+def measurement_row(m: MeasurementResult) -> RowData:
+    """The launch measurement against the expected one: match / mismatch / unknown, with both values."""
+    how = tuple(f"[$text-muted]{escape(line)}[/]" for line in m.input_lines())
+    values = (f"[$text-muted]reported[/] {m.reported or '-'}", f"[$text-muted]expected[/] {m.expected or '-'}")
+    if m.status == MATCH:
+        return RowData("[$text-success]✔[/]", "launch measurement matches the expected one", values + how)
+    if m.status == MISMATCH:
+        return RowData("[$text-error]✖[/]", "[$text-error]launch measurement does NOT match the expected one[/]",
+                       values + how)
+    return RowData("[$text-muted]○[/]", f"launch measurement: [b]unknown[/b] [$text-muted]{escape(str(m.reason))}[/]",
+                   values[:1])
+
+
+def attestation_rows(att: Attestation, hint: str | None = None,
+                     measurement: MeasurementResult | None = None) -> list[RowData]:
     rows: list[RowData] = []
     if att.status != OBTAINED or att.report is None:
         colour, mark = {"not-attempted": ("$text-muted", "○"), "no-tool": ("$text-warning", "▲")}.get(
@@ -38,6 +53,7 @@ def attestation_rows(att: Attestation, hint: str | None = None) -> list[RowData]
         RowData("", f"obtained with [b]{escape(att.method or '?')}[/b]  [$text-muted]version[/] {r.version}  "
                     f"[$text-muted]VMPL[/] {r.vmpl}  [$text-muted]guest SVN[/] {r.guest_svn}"),
         RowData("", "[b]measurement[/b]", _hex_lines(r.measurement)),
+        *([measurement_row(measurement)] if measurement is not None else []),
         RowData("", f"[b]policy[/b] {escape(str(r.policy))}"),
         RowData("", f"[b]reported TCB[/b] {escape(str(r.reported_tcb))}"),
         RowData("", f"[b]firmware[/b] {r.current_firmware} [$text-muted](committed {r.committed_firmware})[/]"),
@@ -55,5 +71,6 @@ class ReportPanel(RowList):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__("No attestation report yet.", id=id)
 
-    def show(self, att: Attestation | None, hint: str | None = None) -> None:
-        self.set_rows(attestation_rows(att, hint) if att is not None else [])
+    def show(self, att: Attestation | None, hint: str | None = None,
+             measurement: MeasurementResult | None = None) -> None:
+        self.set_rows(attestation_rows(att, hint, measurement) if att is not None else [])

@@ -546,6 +546,16 @@ def demo_result(reported: bytes) -> MeasurementResult:
     return unknown(reported, DEMO_REASON, "demo")
 
 
+def for_report(report: Any, demo: bool = False) -> MeasurementResult | None:
+    """The comparison for a report the Verify stage obtained (an AttestationReport, or None): the demo's is
+    unknown by design; a live one is computed from the configuration Kata uses on this machine."""
+    if report is None:
+        return None
+    if demo or getattr(report, "is_demo", False):
+        return demo_result(report.measurement)
+    return compare_with_config(report.measurement)
+
+
 def load_settings(path: Path) -> KataSettings:
     """Read a Kata configuration through the config loader; MeasurementError when it cannot be read."""
     from kata_snp_tui.config.loader import load_file

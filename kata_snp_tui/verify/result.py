@@ -15,6 +15,7 @@ from typing import Any
 from kata_snp_tui.paths import ensure_private_dir, state_dir
 from kata_snp_tui.verify.guest_log import GuestLog, parse, visible
 from kata_snp_tui.verify.guest_script import echoed_report_data, split_output
+from kata_snp_tui.verify.measurement import MeasurementResult
 from kata_snp_tui.verify.report import AttestationReport, ReportError, decode_any, extract_report_block
 
 LAST_RESULT_NAME = "last.json"
@@ -99,6 +100,8 @@ class Verification:
     failure: str | None = None
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The report's measurement against the expected one (verify/measurement.py), when a report was obtained.
+    measurement: MeasurementResult | None = None
 
     @property
     def verdict(self) -> str:
@@ -134,6 +137,7 @@ class Verification:
             "steps": [s.to_json() for s in self.steps],
             "attestation": self.attestation.to_json(),
             "hints": list(self.extra.get("hints", [])),
+            "measurement_comparison": self.measurement.to_json() if self.measurement is not None else None,
         }
         if self.attestation.report is not None:
             out["report"] = self.attestation.report.to_json()

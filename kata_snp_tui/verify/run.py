@@ -41,6 +41,7 @@ from kata_snp_tui.errors import UserError
 from kata_snp_tui.verify.guest_log import parse as parse_guest_log
 from kata_snp_tui.verify.guest_log import visible
 from kata_snp_tui.verify.guest_script import GuestScriptOptions, build_script, split_output
+from kata_snp_tui.verify.measurement import for_report
 from kata_snp_tui.verify.result import (
     NOT_ATTEMPTED,
     Attestation,
@@ -433,6 +434,7 @@ class VerifyRun:
             failure=failure,
             demo=options.demo,
             extra={"hints": hints, "guide_commands": list(plan.guide_commands)},
+            measurement=for_report(attestation.report, options.demo),
         )
         if save:
             from kata_snp_tui.verify.result import save_last

@@ -1,4 +1,4 @@
-"""`kata-snp-tui check [--json] [--demo | --host S]`: run the host checks headless.
+"""`kata-snp-tui check [--json] [--profile ID] [--demo | --host S]`: run the host checks headless.
 
 Exit status: 0 ready, 1 not ready, 2 bad input (one line on standard error). No Textual here.
 """
@@ -17,6 +17,9 @@ HELP = "check whether this host (or a snapshot, or the demo host) can run SNP gu
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON (DESIGN.md format)")
+    parser.add_argument("--profile", metavar="ID",
+                        help="compare the host with this profile (guide-3.2, upstream); default: chosen from the "
+                             "installed Kata, the checkout, else the guide's")
     add_host_arguments(parser)
     # `kata-snp-tui --demo check` must keep the top-level --demo/--host: when not given here, set nothing
     # (a subcommand's defaults would otherwise overwrite the top-level values).
@@ -32,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
 
     if getattr(args, "demo", False) and getattr(args, "host", None):
         raise UserError("--demo and --host cannot be used together")
+    profile = getattr(args, "profile", None)
+    if profile is not None:
+        _known_profile(profile)
     host = open_host(host_source(args))
     try:
-        report = run_checks(host)
+        report = run_checks(host, profile=profile)
     finally:
         close = getattr(host, "close", None)
         if callable(close):
@@ -46,3 +52,14 @@ def run(args: argparse.Namespace) -> int:
         render_report(report, make_console())
     sys.stdout.flush()
     return 0 if report.ready else 1
+
+
+def _known_profile(profile_id: str) -> None:
+    """A user's --profile must name a known profile (one line on standard error, exit 2, otherwise)."""
+    try:
+        from kata_snp_tui import profiles
+    except ImportError:  # pragma: no cover - the profiles module ships with the package
+        raise UserError("--profile: no profiles are available in this installation") from None
+    known = [p.id for p in profiles.load_profiles()]
+    if profile_id not in known:
+        raise UserError(f"--profile: unknown profile {profile_id!r} (known: {', '.join(known)})")

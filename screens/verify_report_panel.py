@@ -24,8 +24,7 @@ def measurement_row(m: MeasurementResult) -> RowData:
     if m.status == MISMATCH:
         return RowData("[$text-error]✖[/]", "[$text-error]launch measurement does NOT match the expected one[/]",
                        values + how)
-    return RowData("[$text-muted]○[/]", f"launch measurement: [b]unknown[/b] [$text-muted]{escape(str(m.reason))}[/]",
-                   values[:1])
+    return RowData("[$text-muted]○[/]", f"launch measurement: [b]unknown[/b]: [$text-muted]{escape(str(m.reason))}[/]")
 
 
 def attestation_rows(att: Attestation, hint: str | None = None,

@@ -1,11 +1,14 @@
-"""Generate assets/demo/host: a recorded healthy SNP host (AMD EPYC 9354P, Genoa, 6.11 SNP host kernel).
+"""Generate assets/demo/host: a recorded healthy SNP host (AMD EPYC 9354P, Genoa, AMD's 5.19 SNP host kernel).
 
 The demo host is data (assets/demo/host); this script is how it was made, kept so it can be remade:
 
     /work/venv/bin/python tests/data/checks/make_demo_host.py assets/demo/host
 
-It is deterministic (a fixed random seed). The kernel log follows the wording of 6.11 mainline and the
-real samples in tests/data/checks (genoa 6.9, turin); the values are plausible, not from one machine.
+It is deterministic (a fixed random seed). The demo is a Kata 3.2-era host (the guide's profile, guide-3.2):
+AMD's out-of-tree SNP host kernel of the guide (branch sev-snp-iommu-avic_5.19-rc6_v3, commit 3a88547; no
+guest_memfd, which the guide's non-UPM qemu-snp-experimental needs), yq 3.4.1 and containerd 1.7. Its SEV,
+RMP and kvm_amd lines follow the wording of AMD's 5.19 branch in the real sample
+host-dmesg-working-snp-amd-outoftree-5.19.txt; the other values are plausible, not from one machine.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from hosts_helpers import GENOA_FLAGS  # noqa: E402
 
 OUT = Path(sys.argv[1])
-RELEASE = "6.11.0-snp-host-f2ab1d7c5e90"
+RELEASE = "5.19.0-rc6-snp-host-3a885471cf89"
 HOSTNAME = "genoa-dev"
 LABEL = "demo: recorded healthy SNP host (AMD EPYC 9354P), not this machine"
 ROOT_UUID = "8c1f4d2e-5b7a-4e0c-9f3d-2a6b1c7e9d40"
@@ -69,11 +72,11 @@ put("/proc/sys/kernel/dmesg_restrict", "1\n")
 
 # ------------------------------------------------------------------------------------ sysfs
 params = {
-    "sev": "Y", "sev_es": "Y", "sev_snp": "Y", "avic": "N", "debug_swap": "Y", "dump_invalid_vmcb": "N",
+    "sev": "Y", "sev_es": "Y", "sev_snp": "Y", "avic": "N", "dump_invalid_vmcb": "N",
     "force_avic": "N", "intercept_smi": "Y", "lbrv": "1", "nested": "1", "npt": "Y", "nrips": "1",
     "pause_filter_count": "3000", "pause_filter_count_grow": "2", "pause_filter_count_max": "65535",
     "pause_filter_count_shrink": "0", "pause_filter_thresh": "128", "tsc_scaling": "1", "vgif": "1",
-    "vls": "1", "vnmi": "Y",
+    "vls": "1",
 }
 for name, value in params.items():
     put(f"/sys/module/kvm_amd/parameters/{name}", value + "\n")
@@ -152,7 +155,7 @@ def at(ts: float, *texts: str) -> None:
 
 
 at(0.0,
-   f"Linux version {RELEASE} (ubuntu@genoa-build) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #1 SMP PREEMPT_DYNAMIC Tue Oct  1 09:12:44 UTC 2024",
+   f"Linux version {RELEASE} (ubuntu@genoa-build) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #1 SMP PREEMPT_DYNAMIC Mon Oct 30 09:12:44 UTC 2023",
    f"Command line: {CMDLINE}",
    "KERNEL supported cpus:", "  Intel GenuineIntel", "  AMD AuthenticAMD", "  Hygon HygonGenuine",
    "  Centaur CentaurHauls", "  zhaoxin   Shanghai  ",
@@ -209,8 +212,7 @@ at(0.0,
    "last_pfn = 0x4080000 max_arch_pfn = 0x10000000000",
    "MTRR map: 6 entries (3 fixed + 3 variable; max 20), built from 9 variable MTRRs",
    "x86/PAT: Configuration [0-7]: WB  WC  UC- UC  WB  WP  UC- WT  ",
-   "SEV-SNP: RMP table physical range [0x000000403fe00000 - 0x000000407fe03fff]",
-   "SEV-SNP: Reserving start/end of RMP table on a 2MB boundary [0x000000407fe00000]",
+   "SEV-SNP: RMP table physical address 0x000000403fe00000 - 0x000000407fe03fff",
    "last_pfn = 0x78000 max_arch_pfn = 0x10000000000",
    "esrt: Reserving ESRT space from 0x000000006e5a1f18 to 0x000000006e5a1f50.",
    "Using GB pages for direct mapping",
@@ -267,7 +269,7 @@ at(0.0,
    "setup_percpu: NR_CPUS:8192 nr_cpumask_bits:64 nr_cpu_ids:64 nr_node_ids:1",
    "percpu: Embedded 84 pages/cpu s221184 r8192 d114688 u524288",
    f"Kernel command line: {CMDLINE}",
-   "Unknown kernel command line parameters \"splash BOOT_IMAGE=/boot/vmlinuz-6.11.0-snp-host-f2ab1d7c5e90\", will be passed to user space.",
+   f"Unknown kernel command line parameters \"splash BOOT_IMAGE=/boot/vmlinuz-{RELEASE}\", will be passed to user space.",
    "printk: log_buf_len individual max cpu contribution: 4096 bytes",
    "printk: log_buf_len total cpu_extra contributions: 258048 bytes",
    "printk: log_buf_len min size: 262144 bytes",
@@ -287,8 +289,8 @@ at(0.0,
    "rcu: \tRCU restricting CPUs from NR_CPUS=8192 to nr_cpu_ids=64.",
    "NR_IRQS: 524544, nr_irqs: 1448, preallocated irqs: 16",
    "Console: colour dummy device 80x25",
-   "printk: legacy console [tty0] enabled",
-   "ACPI: Core revision 20240322",
+   "printk: console [tty0] enabled",
+   "ACPI: Core revision 20220331",
    "clocksource: hpet: mask: 0xffffffff max_cycles: 0xffffffff, max_idle_ns: 133484873504 ns",
    "APIC: Switch to symmetric I/O mode setup",
    "x2apic: IRQ remapping doesn't support X2APIC mode",
@@ -584,13 +586,10 @@ at(7.461832,
    "kvm_amd: Nested Virtualization enabled",
    "kvm_amd: Nested Paging enabled",
    "kvm_amd: LBR virtualization supported",
-   "kvm_amd: SEV enabled (ASIDs 510 - 1006)",
-   "kvm_amd: SEV-ES enabled (ASIDs 1 - 509)",
-   "kvm_amd: SEV-SNP enabled (ASIDs 1 - 509)",
+   "SEV supported: 497 ASIDs",
+   "SEV-ES and SEV-SNP supported: 509 ASIDs",
    "kvm_amd: Virtual VMLOAD VMSAVE supported",
    "kvm_amd: Virtual GIF supported",
-   "kvm_amd: Virtual NMI enabled",
-   "kvm_amd: PMU virtualization is disabled",
    "snd_hda_intel 0000:01:00.7: Disabling MSI",
    "Adding 8388604k swap on /swap.img.  Priority:-2 extents:2 across:8425468k SS",
    "audit: type=1400 audit(1773324122.611:2): apparmor=\"STATUS\" operation=\"profile_load\" profile=\"unconfined\" name=\"lsb_release\" pid=1336 comm=\"apparmor_parser\"",
@@ -701,7 +700,8 @@ manifest = {
     "captured_at": "2026-03-12T15:04:31+00:00",
     "label": LABEL,
     "hostname": HOSTNAME,
-    "note": "Demo data: a recording of a healthy SEV-SNP host before the build stage (Kata not built yet). "
+    "note": "Demo data: a recording of a healthy SEV-SNP host of the Kata 3.2 era (the guide's AMD 5.19 SNP host "
+            "kernel, yq 3.4.1, containerd 1.7) before the build stage (Kata not built yet). "
             "It is not this machine.",
     "commands": commands,
     "devices": {"/dev/sev": "char", "/dev/kvm": "char"},

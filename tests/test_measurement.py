@@ -325,3 +325,20 @@ async def test_demo_verify_screen_says_unknown(monkeypatch: pytest.MonkeyPatch, 
         text = _plain(list(screen.query("#verify-report Row").results(Row)))
         assert "launch measurement: unknown: the demo host has no OVMF image" in text
         assert v.to_json()["measurement_comparison"]["status"] == "unknown"
+
+
+def test_kernel_hashes_from_a_profile_then_the_firmware_name(tmp_path: Path) -> None:
+    ovmf = fixture(tmp_path, "ovmf_AmdSev_suffix", "AMDSEV.fd")
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"k")
+
+    class Guide:
+        id = "guide-3.2"
+        kernel_hashes = False
+
+    i = resolve_inputs(None, Overrides(ovmf=str(ovmf), kernel=str(kernel), append="", profile=Guide()))
+    assert i.kernel_hashes is False and i.origins["kernel_hashes"] == "profile guide-3.2"
+    i = resolve_inputs(None, Overrides(ovmf=str(ovmf), kernel=str(kernel), append="", profile=object()))
+    assert i.kernel_hashes is True and "AMDSEV.fd" in i.origins["kernel_hashes"]
+    i = resolve_inputs(None, Overrides(ovmf=str(ovmf), kernel_hashes=False, profile=Guide()))
+    assert i.origins["kernel_hashes"] == "--kernel-hashes"

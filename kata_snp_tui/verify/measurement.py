@@ -197,6 +197,8 @@ class Overrides:
     kernel_hashes: bool | None = None
     #: The command-line rules (a name in assets/kata_kernel_cmdline.toml); None: "3.2".
     cmdline_rules: str | None = None
+    #: The chosen profile, when the caller has one: its ``kernel_hashes`` decides when not given here.
+    profile: Any = None
 
 
 @dataclass(frozen=True)
@@ -231,22 +233,12 @@ class MeasurementInputs:
         }
 
 
-def kernel_hashes_from_profile() -> tuple[bool, str] | None:
-    """Kernel hashes on/off from the active profile, when kata_snp_tui.profiles provides one."""
-    try:
-        from kata_snp_tui import profiles  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    for name in ("active_profile", "current_profile", "default_profile"):
-        fn = getattr(profiles, name, None)
-        if callable(fn):
-            try:
-                profile = fn()
-            except Exception:  # noqa: BLE001 - a profile that cannot be read decides nothing
-                return None
-            value = getattr(profile, "kernel_hashes", None)
-            if isinstance(value, bool):
-                return value, f"profile {getattr(profile, 'name', '?')}"
+def kernel_hashes_from_profile(profile: Any) -> tuple[bool, str] | None:
+    """Kernel hashes on/off from a profile (kata_snp_tui.profiles) that says so with a bool
+    ``kernel_hashes``; None when there is no profile or it does not say."""
+    value = getattr(profile, "kernel_hashes", None)
+    if isinstance(value, bool):
+        return value, f"profile {getattr(profile, 'id', None) or getattr(profile, 'name', '?')}"
     return None
 
 
@@ -305,7 +297,7 @@ def resolve_inputs(settings: KataSettings | None, overrides: Overrides | None = 
     if o.kernel_hashes is not None:
         hashes = o.kernel_hashes
         origins["kernel_hashes"] = "--kernel-hashes"
-    elif (from_profile := kernel_hashes_from_profile()) is not None:
+    elif (from_profile := kernel_hashes_from_profile(o.profile)) is not None:
         hashes, origins["kernel_hashes"] = from_profile
     else:
         hashes, origins["kernel_hashes"] = infer_kernel_hashes(ovmf)

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kata_snp_tui.checks.model import GROUPS, CheckReport, CheckResult, Status
+from kata_snp_tui.checks.model import GROUPS, READINESS_GROUPS, CheckReport, CheckResult, Status
 from kata_snp_tui.screens.status_style import COLOURS, ICONS, asset_css, badge, label
 
 
@@ -100,7 +100,7 @@ class HostChecksScreen(Screen):
             checks = [c for c in report.checks if c.group == group]
             if not checks:
                 continue
-            heading = escape(group) + (" [$text-muted](not needed for ready)[/]" if group in ("Toolchain", "Kata") else "")
+            heading = escape(group) + (" [$text-muted](not needed for ready)[/]" if group not in READINESS_GROUPS else "")
             options.append(Option(Content.from_markup(f"[b $text-primary]{heading}[/]"), disabled=True))
             for c in checks:
                 options.append(Option(Content.from_markup(f" {badge(c.status)} {escape(c.title)}"), id=c.id))

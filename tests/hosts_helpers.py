@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kata_snp_tui.host import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotHost, _safe_key
-from kata_snp_tui.probes import PROBE_COMMANDS
+from kata_snp_tui.probes import command_argv
 
 GIB = 1024**3
 
@@ -214,7 +214,11 @@ class HostBuilder:
 
     def command(self, key: str, output: str | bytes = "", returncode: int | None = 0,
                 error: str | None = None, argv: list[str] | None = None) -> HostBuilder:
-        entry: dict[str, Any] = {"argv": argv or list(PROBE_COMMANDS.get(key, (key,))), "returncode": returncode}
+        try:
+            default = list(command_argv(key))
+        except KeyError:
+            default = [key]
+        entry: dict[str, Any] = {"argv": argv or default, "returncode": returncode}
         if error is not None:
             entry["error"] = error
         self.commands[key] = entry

@@ -405,10 +405,10 @@ def profile_containerd(f: Facts) -> Outcome:
 
 
 SPECS = (
-    CheckSpec("profile.kata", GROUP, "Installed Kata fits the profile", profile_kata),
-    CheckSpec("profile.tree", GROUP, "Checked-out tree fits the profile", profile_tree),
-    CheckSpec("profile.yq", GROUP, "yq fits the profile", profile_yq),
-    CheckSpec("profile.host-kernel", GROUP, "Host kernel fits the profile", profile_host_kernel),
-    CheckSpec("profile.qemu", GROUP, "Configured QEMU fits the profile", profile_qemu),
-    CheckSpec("profile.containerd", GROUP, "containerd fits the profile", profile_containerd),
+    CheckSpec("profile.kata", GROUP, "Installed Kata release", profile_kata),
+    CheckSpec("profile.tree", GROUP, "Checkout VERSION", profile_tree),
+    CheckSpec("profile.yq", GROUP, "yq major version", profile_yq),
+    CheckSpec("profile.host-kernel", GROUP, "Host kernel kind", profile_host_kernel),
+    CheckSpec("profile.qemu", GROUP, "Configured QEMU", profile_qemu),
+    CheckSpec("profile.containerd", GROUP, "containerd version", profile_containerd),
 )

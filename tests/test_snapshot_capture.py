@@ -128,3 +128,21 @@ def test_snapshot_command(tmp_path: Path) -> None:
     check = subprocess.run([sys.executable, "-m", "kata_snp_tui", "check", "--json", "--host",
                             str(tmp_path / "s.tar.gz")], capture_output=True, text=True, timeout=120)
     assert check.returncode == 1 and json.loads(check.stdout)["host"]["kind"] == "snapshot"
+
+
+def test_a_version_probe_of_a_configured_program_is_recorded_and_replayed(tmp_path: Path) -> None:
+    """The drift checks ask the QEMU a Kata configuration names (`version:<path>`): a real process, recorded."""
+    from kata_snp_tui.host import LiveHost, SnapshotHost
+    from kata_snp_tui.probes import version_probe
+    from kata_snp_tui.snapshot import RecordingHost, write_snapshot
+
+    program = tmp_path / "qemu-system-x86_64"
+    program.write_text("#!/bin/sh\necho 'QEMU emulator version 9.2.0 (test build)'\n")
+    program.chmod(0o755)
+    recorder = RecordingHost(LiveHost())
+    live = recorder.command(version_probe(str(program)))
+    assert live.ok and live.argv == (str(program), "--version")
+    write_snapshot(recorder, tmp_path / "snap")
+    replayed = SnapshotHost(tmp_path / "snap").command(version_probe(str(program)))
+    assert replayed.argv == (str(program), "--version") and replayed.ok
+    assert replayed.text.startswith("QEMU emulator version 9.2.0")

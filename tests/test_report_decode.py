@@ -167,8 +167,9 @@ def test_json_keys_and_hex() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.binary(min_size=1184, max_size=1184))
-def test_any_1184_bytes_decode_and_round_trip(blob: bytes) -> None:
+@given(st.binary(min_size=1184, max_size=1184), st.integers(1, 2**32 - 1))
+def test_any_1184_bytes_decode_and_round_trip(blob: bytes, version: int) -> None:
+    blob = version.to_bytes(4, "little") + blob[4:]  # version 0 is refused (test_version_0_and_all_zero_are_refused)
     r = decode_report(blob)
     assert r.raw == blob
     assert bytes.fromhex(r.to_json()["measurement"]) == blob[0x90:0xC0]
@@ -233,3 +234,12 @@ def test_cli_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFi
 def test_cli_huge_file_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", _write(tmp_path, "big.txt", b"a" * 200_000)]) == 2
     assert "larger than" in capsys.readouterr().err
+
+
+def test_version_0_and_all_zero_are_refused() -> None:
+    with pytest.raises(ReportError, match="all 1184 bytes are zero"):
+        decode_report(bytes(1184))
+    with pytest.raises(ReportError, match="version 0"):
+        decode_report(build_report(ReportFields(version=0)))
+    with pytest.raises(ReportError, match="all 1184 bytes are zero"):
+        decode_any(as_hex(bytes(1184)))

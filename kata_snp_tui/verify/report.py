@@ -257,7 +257,11 @@ def decode_report(raw: bytes) -> AttestationReport:
     """Decode exactly 1184 bytes."""
     if len(raw) != REPORT_SIZE:
         raise ReportError(f"an SNP attestation report is {REPORT_SIZE} bytes, got {len(raw)}")
+    if not any(raw):
+        raise ReportError("all 1184 bytes are zero: not an attestation report (an empty buffer or file?)")
     version, guest_svn, policy = struct.unpack_from("<IIQ", raw, 0x000)
+    if version == 0:
+        raise ReportError("report version 0: not an attestation report (SNP firmware writes version 2 or later)")
     vmpl, sig_algo, current_tcb, platform_info, key_info = struct.unpack_from("<IIQQI", raw, 0x030)
     cpuid: tuple[int, int, int] | None = None
     if version >= 3:

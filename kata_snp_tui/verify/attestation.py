@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
@@ -44,10 +44,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 
 from kata_snp_tui.verify.report import SIGNED_SIZE, AttestationReport, TcbVersion
-
-# AMD's VCEKs carry serial number 0, which cryptography accepts with a deprecation warning.
-warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
-                        category=CryptographyDeprecationWarning)
 
 VALID = "valid"
 INVALID = "invalid"
@@ -203,6 +199,9 @@ class SignatureCheck:
         lines: list[str] = []
         if self.product:
             lines.append(f"processor  {KDS_PRODUCT[self.product]} (from {self.product_source})")
+        if self.sources:
+            lines.append("certificates  " + ", ".join(f"{role.upper()} {self.sources[role]}"
+                                                     for role in CERT_NAMES if role in self.sources))
         for step in self.chain:
             mark = {True: "ok", False: "FAILED", None: "not checked"}[step.ok]
             lines.append(f"{step.name}: {mark}: {step.detail}")
@@ -239,10 +238,13 @@ class CertFiles:
 
 def parse_certificate(data: bytes, what: str) -> x509.Certificate:
     """A certificate in PEM or DER form; :class:`CertError` otherwise."""
+    load = x509.load_pem_x509_certificate if b"-----BEGIN CERTIFICATE-----" in data else x509.load_der_x509_certificate
     try:
-        if b"-----BEGIN CERTIFICATE-----" in data:
-            return x509.load_pem_x509_certificate(data)
-        return x509.load_der_x509_certificate(data)
+        # AMD's VCEKs carry serial number 0, which cryptography parses with a deprecation warning.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive",
+                                    category=CryptographyDeprecationWarning)
+            return load(data)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CertError(f"{what} is not an X.509 certificate (PEM or DER): {first}") from None
@@ -534,10 +536,10 @@ def verify_report(
     if vcek is None:
         where = f" in {certs.folder}" if certs.folder else ""
         if not fetch:
-            ask_kds = (f"or let it be fetched from AMD's KDS ({vcek_url})" if vcek_url
+            ask_kds = ("or fetch it from AMD's KDS (--fetch; the URL is below)" if vcek_url
                        else "(the chip id is masked, so AMD's KDS cannot be asked for it)")
             return _unverifiable(f"no VCEK{where}: give a folder with vcek.pem or vcek.der (snpguest fetch vcek "
-                                 f"pem DIR REPORT writes one) {ask_kds}", notes=tuple(notes), **common)
+                                 f"pem DIR REPORT writes one), {ask_kds}", notes=tuple(notes), **common)
         if vcek_url is None:
             return _unverifiable("the report's chip id is masked (MASK_CHIP_ID), so AMD's KDS cannot be asked for "
                                  "its VCEK: give the VCEK in a folder", notes=tuple(notes), **common)
@@ -626,7 +628,3 @@ def _chip_comparison(report: AttestationReport, hwid: bytes | None, product: str
     else:
         match = chip == hwid
     return ChipIdComparison(chip.hex(), hwid.hex(), match)
-
-
-def with_note(check: SignatureCheck, note: str) -> SignatureCheck:
-    return replace(check, notes=(*check.notes, note))

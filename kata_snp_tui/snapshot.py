@@ -274,6 +274,21 @@ def _tar_name(out: Path) -> str:
     return name or "host-snapshot"
 
 
+def tarball_path(out: Path) -> tuple[Path, str]:
+    """Where ``snapshot OUT --tar`` writes and how: (path, tarfile write mode).
+
+    ``x.tar.gz`` and ``x.tgz`` are gzip-compressed, ``x.tar`` is a plain (uncompressed) tar, so the
+    name always says what the file is; any other name gets ``.tar.gz`` added (``myhost`` ->
+    ``myhost.tar.gz``, the name the README's hand-off then reads back).
+    """
+    name = out.name
+    if name.endswith((".tar.gz", ".tgz")):
+        return out, "w:gz"
+    if name.endswith(".tar"):
+        return out, "w"
+    return out.with_name(f"{name}.tar.gz"), "w:gz"
+
+
 def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
     info.uid = info.gid = 0
     info.uname = info.gname = ""
@@ -287,6 +302,9 @@ def capture(out: Path, tar: bool = False, host: LiveHost | None = None,
     from kata_snp_tui.paths import default_workspace
 
     out = Path(out)
+    mode = "w:gz"
+    if tar:
+        out, mode = tarball_path(out)
     _refuse_existing(out)
     if not out.parent.is_dir():
         raise UserError(f"the folder {out.parent} does not exist")
@@ -309,7 +327,7 @@ def capture(out: Path, tar: bool = False, host: LiveHost | None = None,
         partial = out.with_name(f".{out.name}.partial")
         try:
             fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
+            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode=mode) as archive:
                 archive.add(folder, arcname=folder.name, filter=_private)
             os.replace(partial, out)
         except OSError as exc:
@@ -327,4 +345,4 @@ def human_size(n: int) -> str:
     return f"{n} bytes"  # pragma: no cover
 
 
-__all__ = ["RecordingHost", "SnapshotWritten", "capture", "record_host", "write_snapshot", "human_size"]
+__all__ = ["RecordingHost", "SnapshotWritten", "capture", "tarball_path", "record_host", "write_snapshot", "human_size"]

@@ -30,12 +30,14 @@ from kata_snp_tui.screens.verify_hints import HintList
 from kata_snp_tui.screens.verify_options import VerifyOptionsScreen
 from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.verify_report_panel import ReportPanel
+from kata_snp_tui.screens.verify_signature_dialog import SignatureDialog
 from kata_snp_tui.screens.verify_rows import RowData, RowList
 from kata_snp_tui.screens.verify_signals import SignalChecklist
 from kata_snp_tui.verify.guest_log import visible
 from kata_snp_tui.verify.guest_script import SECTION_PREFIX
 from kata_snp_tui.verify.result import NO_TOOL, Verification
 from kata_snp_tui.verify.run import PYTHON_IMAGE, RunEvent, VerifyOptions, VerifyRun, demo_images
+from kata_snp_tui.verify.signature import SignatureCheck, SignatureRequest
 
 LOG_MAX_LINES = 20_000
 DRAIN_INTERVAL = 0.05
@@ -59,6 +61,7 @@ class VerifyScreen(Screen):
         Binding("r", "run", "Run"),
         Binding("c", "cancel", "Cancel run"),
         Binding("o", "options", "Options"),
+        Binding("s", "signature", "Check signature"),
         Binding("i", "python_image", "Use python image", show=False),
         Binding("e", "export", "Export report"),
         Binding("l", "toggle_output", "Output on/off"),
@@ -84,6 +87,8 @@ class VerifyScreen(Screen):
         self.options: VerifyOptions | None = None
         self.verification: Verification | None = None
         self._phase = ""
+        #: What the last signature check asked for (the dialog starts from it).
+        self._signature_request: SignatureRequest | None = None
 
     # ------------------------------------------------------------------------------ layout
 
@@ -174,7 +179,8 @@ class VerifyScreen(Screen):
         if v is not None and v.attestation.status == NO_TOOL and self.options is not None \
                 and self.options.image != PYTHON_IMAGE:
             hint = f"Press i to run again with {PYTHON_IMAGE} (it has python3)."
-        self.query_one(ReportPanel).show(v.attestation if v else None, hint, v.measurement if v else None)
+        self.query_one(ReportPanel).show(v.attestation if v else None, hint, v.measurement if v else None,
+                                         v.signature if v else None)
         hints = list(v.extra.get("hints", [])) if v else []
         self.query_one(HintList).show(hints)
         self.query_one("#verify-hints-title").display = bool(hints)
@@ -349,6 +355,50 @@ class VerifyScreen(Screen):
             return
         self.options = replace(self.options, image=PYTHON_IMAGE)
         self.action_run()
+
+    def action_signature(self) -> None:
+        """Check the report's signature: a dialog asks for a certificate folder or a fetch (URL shown first)."""
+        v = self.verification
+        if self.running or v is None or v.report is None:
+            self.notify("No attestation report to check yet." if not self.running else "Wait for the run to end first.",
+                        severity="warning", timeout=3)
+            return
+
+        def chosen(request: SignatureRequest | None) -> None:
+            if request is not None:
+                self._signature_request = request
+                self.notify("Checking the signature…" if not request.fetch else "Checking the signature (may fetch the VCEK from AMD's KDS)…", timeout=3)
+                self._check_signature(v, request)
+
+        self.app.push_screen(SignatureDialog(v.report, self._signature_request), chosen)
+
+    @work(thread=True, exclusive=True, group="verify-signature", exit_on_error=False, description="Signature check")
+    def _check_signature(self, v: Verification, request: SignatureRequest) -> None:
+        from kata_snp_tui.verify.attestation import CertError, check_request  # cryptography: only when asked
+
+        try:
+            result: SignatureCheck | str = check_request(v.report, request)  # type: ignore[arg-type]
+        except CertError as exc:
+            result = str(exc)
+        self.app.call_from_thread(self._signature_done, v, result)
+
+    def _signature_done(self, v: Verification, result: SignatureCheck | str) -> None:
+        if isinstance(result, str):  # the folder or a file in it cannot be read: the user's mistake, no verdict
+            self.notify(result, severity="error", timeout=8)
+            return
+        if self.verification is not v:
+            return  # a new run started meanwhile: this check belongs to the old report
+        self.verification = replace(v, signature=result)
+        self.app.session.verification = self.verification  # type: ignore[attr-defined]
+        from kata_snp_tui.verify.result import save_last
+
+        try:
+            save_last(self.verification)  # so `kata-snp-tui export` reports the verdict too
+        except OSError:
+            pass
+        self.notify(f"{result.headline[0].upper()}{result.headline[1:]}: {result.reason}",
+                    severity="information" if result.status == "valid" else "warning", timeout=6)
+        self._render_all()
 
     def action_export(self) -> None:
         self.app.action_export_report()  # type: ignore[attr-defined]

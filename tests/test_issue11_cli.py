@@ -96,3 +96,29 @@ def test_snapshot_tar_refuses_the_name_it_would_write(tmp_path: Path) -> None:
     assert made.stderr.count("\n") == 1 and "myhost.tar.gz" in made.stderr
     assert (tmp_path / "myhost.tar.gz").read_bytes() == b"someone's file"
     assert not (tmp_path / "myhost").exists()
+
+
+# ----------------------------------------------------------------------- item 11: serve, busy port
+
+
+def test_serve_on_a_busy_port_says_so_before_serving(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.Popen([str(installed_command()), "serve", "--port", str(port)], cwd=tmp_path,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 2
+    assert out == ""  # nothing said it was serving
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("kata-snp-tui: cannot listen on 127.0.0.1:") and str(port) in lines[0]
+    assert "in use" in lines[0]

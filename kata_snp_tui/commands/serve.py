@@ -88,6 +88,38 @@ def exposure_warning(host: str, public_url: str | None) -> str | None:
     return text
 
 
+def check_can_listen(host: str, port: int) -> None:
+    """Raise UserError (one line) unless every address ``host`` names can listen on ``port`` now.
+
+    Binds and closes a socket on each address the way asyncio's server will (SO_REUSEADDR, IPv6
+    only on IPv6 addresses), so a busy port is reported before anything says "serving".
+    """
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    for family, kind, proto, _name, address in dict.fromkeys(infos):
+        try:
+            probe = socket.socket(family, kind, proto)
+        except OSError:
+            continue  # an address family this machine lacks; the server skips it as well
+        with probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+                probe.listen(1)
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                raise UserError(f"cannot listen on {host}:{port}: {reason.lower()}"
+                                + (" (another program is using the port; choose one with --port)"
+                                   if exc.errno == errno.EADDRINUSE else "")) from None
+
+
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "host", None):
         raise UserError("serve always shows the bundled demo host; --host SNAPSHOT cannot be used with it")
@@ -105,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     from textual_serve.server import Server
 
+    check_can_listen(host.strip("[]"), port)
     warning = exposure_warning(host, args.public_url)
     if warning:
         print(f"kata-snp-tui: {warning}", file=sys.stderr)

@@ -17,6 +17,7 @@ from kata_snp_tui.verify.guest_log import GuestLog, parse, visible
 from kata_snp_tui.verify.guest_script import echoed_report_data, split_output
 from kata_snp_tui.verify.measurement import MeasurementResult
 from kata_snp_tui.verify.report import AttestationReport, ReportError, decode_any, extract_report_block
+from kata_snp_tui.verify.signature import SignatureCheck
 
 LAST_RESULT_NAME = "last.json"
 RESULT_FORMAT = "kata-snp-tui.verification"
@@ -102,6 +103,8 @@ class Verification:
     extra: dict[str, Any] = field(default_factory=dict)
     #: The report's measurement against the expected one (verify/measurement.py), when a report was obtained.
     measurement: MeasurementResult | None = None
+    #: The report's signature against AMD's chain (verify/attestation.py), once the user asked for the check.
+    signature: SignatureCheck | None = None
 
     @property
     def verdict(self) -> str:
@@ -138,6 +141,7 @@ class Verification:
             "attestation": self.attestation.to_json(),
             "hints": list(self.extra.get("hints", [])),
             "measurement_comparison": self.measurement.to_json() if self.measurement is not None else None,
+            "signature_check": self.signature.to_json() if self.signature is not None else None,
         }
         if self.attestation.report is not None:
             out["report"] = self.attestation.report.to_json()

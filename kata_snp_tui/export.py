@@ -516,6 +516,7 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
             for a in mc.get("artifacts") or []:
                 lines.append(f"- {a.get('role')}: `{a.get('path')}` (sha256 `{a.get('sha256')}`)")
             lines.append("")
+        lines += _signature_markdown(v.get("signature_check"))
         lines += ["| Field | Value |", "|---|---|"]
         for key in ("version", "guest_svn", "policy", "vmpl", "signature_algo", "platform_info", "report_data",
                     "measurement", "host_data", "id_key_digest", "author_key_digest", "report_id", "reported_tcb",
@@ -530,6 +531,28 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
                 lines.append(f"| {key} | `{_md_escape(value)}` |")
         lines.append("")
     return lines
+
+
+def _signature_markdown(check: Any) -> list[str]:
+    """The report's signature against AMD's chain (verify/signature.py), or that it was not checked."""
+    if not isinstance(check, dict):
+        return ["Signature: **not checked** (the Verify screen's `s`, or "
+                "`kata-snp-tui report FILE --verify`, checks it against AMD's chain).", ""]
+    lines = [f"Signature: **{check.get('status')}**: {_md_escape(check.get('reason'))}", ""]
+    for step in check.get("chain") or []:
+        mark = {True: "ok", False: "FAILED", None: "not checked"}.get(step.get("ok"), "?")
+        lines.append(f"- {_md_escape(step.get('name'))}: {mark}: {_md_escape(step.get('detail'))}")
+    tcb = check.get("tcb") or []
+    if tcb:
+        spls = ", ".join(f"{c.get('name')} {c.get('report')}" + ("" if c.get("match") else f" (VCEK {c.get('vcek')})")
+                         for c in tcb)
+        lines.append(f"- reported TCB {'matches' if check.get('tcb_match') else 'does NOT match'} the VCEK: {spls}")
+    chip = check.get("chip_id")
+    if isinstance(chip, dict):
+        lines.append(f"- chip id: {({True: 'matches', False: 'does NOT match'}).get(chip.get('match'), 'not compared')}")
+    if check.get("kds_vcek_url"):
+        lines.append(f"- KDS VCEK URL ({'fetched' if check.get('fetched') else 'not fetched'}): `{check['kds_vcek_url']}`")
+    return [*lines, ""] if len(lines) > 2 else lines
 
 
 def reports_dir() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 
 from kata_snp_tui.screens.verify_rows import RowData, RowList
+from kata_snp_tui.verify.signature import INVALID, VALID, SignatureCheck
 from kata_snp_tui.verify.measurement import MATCH, MISMATCH, MeasurementResult
 from kata_snp_tui.verify.result import OBTAINED, Attestation
 
@@ -27,8 +28,25 @@ def measurement_row(m: MeasurementResult) -> RowData:
     return RowData("[$text-muted]○[/]", f"launch measurement: [b]unknown[/b]: [$text-muted]{escape(str(m.reason))}[/]")
 
 
+def signature_row(r_algo: str, signing_key: str, check: SignatureCheck | None) -> RowData:
+    """The signature's verdict against AMD's chain (valid / invalid / unverifiable and why), or how to get one."""
+    if check is None:
+        return RowData("[$text-muted]○[/]", f"[b]signature[/b] {escape(r_algo)}, {escape(signing_key)}: "
+                       "[b]not checked[/b]",
+                       ("[$text-muted]press s to check it against AMD's chain (ARK -> ASK -> VCEK) with a "
+                        "certificate folder or AMD's KDS[/]",))
+    details = tuple(f"[$text-muted]{escape(line)}[/]" for line in check.detail_lines())
+    if check.status == VALID:
+        return RowData("[$text-success]✔[/]", f"[b]signature valid[/b]: {escape(check.reason)}", details)
+    if check.status == INVALID:
+        return RowData("[$text-error]✖[/]", f"[b $text-error]signature INVALID[/]: [$text-error]"
+                       f"{escape(check.reason)}[/]", details)
+    return RowData("[$text-warning]▲[/]", f"[b]signature unverifiable[/b]: {escape(check.reason)}", details)
+
+
 def attestation_rows(att: Attestation, hint: str | None = None,
-                     measurement: MeasurementResult | None = None) -> list[RowData]:
+                     measurement: MeasurementResult | None = None,
+                     signature: SignatureCheck | None = None) -> list[RowData]:
     rows: list[RowData] = []
     if att.status != OBTAINED or att.report is None:
         colour, mark = {"not-attempted": ("$text-muted", "○"), "no-tool": ("$text-warning", "▲")}.get(
@@ -59,9 +77,7 @@ def attestation_rows(att: Attestation, hint: str | None = None,
         RowData("", f"[b]platform[/b] {escape(str(r.platform_info))}"),
         RowData("", "[b]chip id[/b]" + (" [$text-muted](masked)[/]" if r.chip_id_masked else ""),
                 _hex_lines(r.chip_id)),
-        RowData("", f"[b]signature[/b] {escape(r.signature_algo_name)}, {escape(r.signing_key)}",
-                ("[$text-muted]not checked here: snpguest verify attestation checks it against AMD's "
-                 "certificate chain[/]",)),
+        signature_row(r.signature_algo_name, r.signing_key, signature),
     ]
     return rows
 
@@ -71,5 +87,5 @@ class ReportPanel(RowList):
         super().__init__("No attestation report yet.", id=id)
 
     def show(self, att: Attestation | None, hint: str | None = None,
-             measurement: MeasurementResult | None = None) -> None:
-        self.set_rows(attestation_rows(att, hint, measurement) if att is not None else [])
+             measurement: MeasurementResult | None = None, signature: SignatureCheck | None = None) -> None:
+        self.set_rows(attestation_rows(att, hint, measurement, signature) if att is not None else [])

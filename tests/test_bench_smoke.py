@@ -17,7 +17,7 @@ import pytest
 
 from conftest import REPO
 
-SECTIONS = {"startup", "checks", "config", "snapshot", "stream"}
+SECTIONS = {"startup", "checks", "config", "snapshot", "stream", "attestation"}
 
 
 def _bench(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -72,6 +72,7 @@ def test_every_row_has_sane_numbers(quick_run) -> None:
         "checks.live.evaluation", "config.keystroke", "config.scaling", "config.screen-keystroke",
         "snapshot.folder.time", "snapshot.tar.gz.size",
         "stream.headless", "stream.headless.rss", "stream.screen", "stream.screen.stall", "stream.screen.rss",
+        "attestation.verify", "attestation.verify.cold",
     } <= names
 
 

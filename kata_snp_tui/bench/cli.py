@@ -21,6 +21,7 @@ SECTIONS: dict[str, str] = {
     "config": "kata_snp_tui.bench.config_edit",
     "snapshot": "kata_snp_tui.bench.snapshot",
     "stream": "kata_snp_tui.bench.stream",
+    "attestation": "kata_snp_tui.bench.attestation",
 }
 FORMAT = "kata-snp-tui.bench"
 VERSION = 1
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kata_snp_tui.bench",
         description="Measure the wizard's costs beside baselines (log streaming, start-up, checks, "
-        "config editing, snapshots); print a table and write JSON.",
+        "config editing, snapshots, report signature checks); print a table and write JSON.",
     )
     p.add_argument("--quick", action="store_true", help="tiny sizes and one run each (a smoke run, seconds)")
     p.add_argument("--repeat", type=int, default=None, metavar="N",

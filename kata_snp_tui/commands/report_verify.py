@@ -9,16 +9,7 @@ import argparse
 import sys
 
 from kata_snp_tui.errors import UserError
-from kata_snp_tui.verify.attestation import (
-    KDS_BASE_ENV,
-    PRODUCTS,
-    CertError,
-    SignatureCheck,
-    kds_vcek_url,
-    load_cert_dir,
-    product_from_cpuid,
-    verify_report,
-)
+from kata_snp_tui.verify.signature import KDS_BASE_ENV, PRODUCTS, SignatureCheck, planned_fetch_url
 from kata_snp_tui.verify.report import AttestationReport
 
 
@@ -48,13 +39,14 @@ def check(args: argparse.Namespace, report: AttestationReport, announce: bool = 
     printed on standard error before anything is fetched (when ``announce``)."""
     if not wanted(args):
         return None
+    from kata_snp_tui.verify.attestation import CertError, load_cert_dir, verify_report  # cryptography: only now
+
     try:
         certs = load_cert_dir(args.certs) if args.certs else None
     except CertError as exc:
         raise UserError(f"--certs: {exc}") from None
     if args.fetch and (certs is None or certs.vcek is None) and announce and not report.is_demo:
-        product = args.product or product_from_cpuid(report.cpuid)
-        url = kds_vcek_url(report, product) if product else None
+        url = planned_fetch_url(report, args.product)
         if url:
             print(f"fetching the VCEK from {url}", file=sys.stderr, flush=True)
     try:

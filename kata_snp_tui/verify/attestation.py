@@ -20,6 +20,8 @@ chain from 127.0.0.1).
 The result is :class:`SignatureCheck`: ``valid``, ``invalid`` (a check failed: which and why) or
 ``unverifiable`` (something needed is missing: no VCEK, unknown processor, a VLEK-signed or demo
 report, the fetch failed). Folders and files that cannot be read raise :class:`CertError` (one line).
+The result types, the products and the KDS URLs live in :mod:`kata_snp_tui.verify.signature` (no
+cryptography import, for the screens and the CLI's parser) and are re-exported here.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from kata_snp_tui.screens.config_dialogs import ConfirmDialog, PathsDialog, Rest
 from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.diff_view import DiffView
 from kata_snp_tui.screens.status_style import asset_css
+from kata_snp_tui.screens.text_field import TextField
 
 LEVEL_MARKS = {ERROR: ("✖", "$error"), WARNING: ("▲", "$warning"), INFO: ("ℹ", "$accent")}
 #: Below this width the list of changes goes above the diff.
@@ -104,7 +105,7 @@ class ConfigEditorScreen(Screen):
                     yield Static("Current", id="config-title-left")
                     yield Static("Proposed", id="config-title-right")
                 yield DiffView(id="config-diff")
-                editor = TextArea(language="toml", id="config-editor", soft_wrap=False, show_line_numbers=True, tab_behavior="focus")
+                editor = TextField(language="toml", id="config-editor", soft_wrap=False, show_line_numbers=True, tab_behavior="focus")
                 editor.cursor_blink = False
                 yield editor
         yield OptionList(id="config-findings")

@@ -150,7 +150,9 @@ class HelpRow:
 
 def key_rows(keys: list[KeyHelp]) -> list[HelpRow]:
     """The keys table: in scope order, the stage keys (F2..F7) folded into one row (the stages are listed below)."""
-    stage_keys = [k for k in keys if k.action.startswith("goto(")]
+    # In the stages' order, whatever order the bindings came in (a focused widget's own keys come first).
+    order = {f"goto('{s.id}')": i for i, s in enumerate(STAGES)}
+    stage_keys = sorted((k for k in keys if k.action.startswith("goto(")), key=lambda k: order.get(k.action, len(order)))
     rows = [
         HelpRow(k.scope, k.key_text, _DESCRIPTIONS.get(k.action, k.description), k.enabled)
         for k in keys

@@ -18,6 +18,7 @@ from textual.widgets import Footer, Header, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from kata_snp_tui.screens.status_style import asset_css, badge, label
+from kata_snp_tui.screens.text_field import TextField
 from kata_snp_tui.screens.verify_rows import RowData, RowList
 from kata_snp_tui.troubleshoot import ErrorMatch, IssueState, all_errors, issue_states, search
 
@@ -76,7 +77,7 @@ class TroubleshootScreen(Screen):
             with Vertical(id="ts-search"):
                 yield Static("[b]Search the known errors[/b]  [$text-muted]paste an error message or a log "
                              "excerpt[/]", classes="ts-heading")
-                yield TextArea(id="ts-query", soft_wrap=True, show_line_numbers=False)
+                yield TextField(id="ts-query", soft_wrap=True, show_line_numbers=False)
                 yield Static(id="ts-count")
                 with VerticalScroll(id="ts-results"):
                     yield RowList(id="ts-result-list")

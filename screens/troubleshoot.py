@@ -25,6 +25,19 @@ from kata_snp_tui.troubleshoot import ErrorMatch, IssueState, all_errors, issue_
 SEARCH_DELAY = 0.25
 
 
+def source_lines(source: str) -> list[str]:
+    """Detail lines for the sources cited ("url; url" in the data): a label, then one line each,
+    URLs as links a terminal can open (each on its own line, so a long URL wraps alone)."""
+    parts = [p.strip() for p in source.split(";") if p.strip()]
+    if not parts:
+        return []
+    lines = [f"[$text-muted]{'source' if len(parts) == 1 else 'sources'}:[/]"]
+    for part in parts:
+        url = part.startswith(("https://", "http://"))
+        lines.append(f"[$text-muted][link={part!r}]{escape(part)}[/link][/]" if url else f"[$text-muted]{escape(part)}[/]")
+    return lines
+
+
 def issue_rows(states: list[IssueState]) -> list[RowData]:
     rows: list[RowData] = []
     for s in states:
@@ -36,8 +49,7 @@ def issue_rows(states: list[IssueState]) -> list[RowData]:
             "[b]Fix[/b] [$text-muted](only if this issue bites)[/]",
             *(f"[$text-accent]$ {escape(line)}[/]" for line in s.issue.fix.splitlines()),
         ]
-        if s.issue.source:
-            details.append(f"[$text-muted]{escape(s.issue.source)}[/]")
+        details += source_lines(s.issue.source)
         rows.append(RowData(badge(s.status), f"[b]{escape(s.issue.title)}[/b]", tuple(details)))
     return rows
 
@@ -52,8 +64,7 @@ def match_rows(matches: list[ErrorMatch]) -> list[RowData]:
         details.append(f"[b]cause[/b] {escape(m.cause)}")
         details.append(f"[b]fix[/b] {escape(m.fix)}")
         details += [f"[$text-accent]$ {escape(c)}[/]" for c in m.commands]
-        if m.source:
-            details.append(f"[$text-muted]source: {escape(m.source)}[/]")
+        details += source_lines(m.source)
         rows.append(RowData("[$text-error]●[/]", f"[b]{escape(m.title)}[/b]", tuple(details)))
     return rows
 
@@ -62,6 +73,8 @@ class TroubleshootScreen(Screen):
     """See the module docstring."""
 
     CSS_PATH = asset_css("troubleshoot.tcss")
+    #: Arriving here is usually to paste an error: the search box has the focus from the first frame.
+    AUTO_FOCUS = "#ts-query"
 
     BINDINGS = [
         Binding("ctrl+r", "reread", "Re-read host"),
@@ -88,6 +101,10 @@ class TroubleshootScreen(Screen):
         area.cursor_blink = False
         self.watch(self.app, "checks_version", self._refresh_issues)
         self._show_matches([], "")
+
+    def on_screen_resume(self) -> None:
+        """Every arrival (F7, the palette, ctrl+n) puts the cursor in the search box, ready for a paste."""
+        self.query_one("#ts-query", TextArea).focus()
 
     # ------------------------------------------------------------------------------ known issues
 

@@ -1,17 +1,23 @@
-"""Issue 11, screen items (Pilot): stage keys in order in footer and help."""
+"""Issue 11, screen items (Pilot): stage keys in order in footer and help, the troubleshoot search
+box ready for a paste on arrival, and public citations only."""
 
 from __future__ import annotations
 
 import re
+import tomllib
+from importlib.resources import files
 
 import pytest
+from textual import events
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from kata_snp_tui.app import make_app
 from kata_snp_tui.host import HostSource, open_host
+from kata_snp_tui.knowledge import load_knowledge
 from kata_snp_tui.screens.help import key_rows, screen_keys
 from kata_snp_tui.stages import STAGES
+from kata_snp_tui.troubleshoot import load_known_issues
 from screens_helpers import frozen_clock
 
 
@@ -75,3 +81,68 @@ async def test_text_fields_keep_the_order_in_the_footer_and_the_help() -> None:
         assert app.focused is not None and app.focused.id == "config-editor"
         assert _footer_fkeys(app) == [1, 3, 4, 5, 6, 7]
         assert _help_stage_text(app) == "F2–F7"
+
+
+# ------------------------------------------------------- item 6: paste into troubleshoot on arrival
+
+ERROR_TEXT = (
+    "qemu-system-x86_64: sev_kvm_init: failed to initialize ret=-22 fw_error=0 ''\n"
+    "qemu-system-x86_64: failed to initialize kvm: Operation not permitted\n"
+)
+
+
+async def _results(pilot, app) -> str:  # type: ignore[no-untyped-def]
+    for _ in range(50):
+        await pilot.pause(0.05)
+        text = str(app.screen.query_one("#ts-count").render())
+        if "match" in text:
+            return text
+    return str(app.screen.query_one("#ts-count").render())
+
+
+async def test_paste_right_after_f7_lands_in_the_search_box() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")  # arrive from another stage, as a user does
+        await pilot.press("f7")
+        app.post_message(events.Paste(ERROR_TEXT))  # the terminal's bracketed paste, no pause
+        count = await _results(pilot, app)
+        assert app.screen.query_one("#ts-query").text == ERROR_TEXT
+        assert "known error(s) match" in count
+        rows = " ".join(str(s.render()) for s in app.screen.query("#ts-result-list Static"))
+        assert "https://github.com/kata-containers/kata-containers/issues/9672" in rows
+        assert "kata-upstream" not in rows and "§" not in rows
+
+
+async def test_typing_right_after_f7_and_on_every_return() -> None:
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f7", *"Policy is not allowed")
+        await _results(pilot, app)
+        assert app.screen.query_one("#ts-query").text == "Policy is not allowed"
+        app.screen.query_one("#ts-results").focus()
+        await pilot.press("f3", "f7", *" fw_error=7")  # coming back: the box has the focus again
+        await pilot.pause()
+        assert app.screen.query_one("#ts-query").text == "Policy is not allowed fw_error=7"
+
+
+# --------------------------------------------------------- item 6: citations users see are public
+
+PUBLIC = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/(issues|pull|commit|blob)/\S+")
+
+
+def _cited_parts() -> list[tuple[str, str]]:
+    parts = [(e.id, p.strip()) for e in load_knowledge().errors for p in e.source.split(";")]
+    parts += [(i.id, p.strip()) for i in load_known_issues() for p in i.source.split(";")]
+    return parts
+
+
+def test_every_user_visible_citation_is_a_public_url() -> None:
+    parts = _cited_parts()
+    assert len(parts) > 40
+    for ident, part in parts:
+        assert "kata-upstream" not in part and "§" not in part and "reference" not in part, (ident, part)
+        assert PUBLIC.fullmatch(part) or part.startswith("kata-snp-tui"), (ident, part)
+    raw = tomllib.loads(files("kata_snp_tui.assets").joinpath("knowledge.toml").read_text())
+    sources = {e["id"]: e["source"] for e in raw["error"]}
+    assert "https://github.com/kata-containers/kata-containers/issues/10378" in sources["kernel-x-snp-newer-tree"]

@@ -173,6 +173,45 @@ class KataApp(App[int]):
             return
         self.push_screen(HelpScreen.for_screen(self.screen))
 
+    #: What a stage's screen is doing when its ``running`` is true, for the question before quitting.
+    RUNNING_WORK: dict[str, str] = {"build": "A build step", "verify": "The verify run"}
+
+    def running_work(self) -> list[str]:
+        """What is running now in any stage (a build step, a verify run), whichever stage is shown."""
+        found: list[str] = []
+        for mode, stack in self._screen_stacks.items():  # every stage opened so far, shown or not
+            if any(getattr(screen, "running", False) is True for screen in stack):
+                found.append(self.RUNNING_WORK.get(mode, f"Work in {mode}"))
+        return found
+
+    async def action_quit(self) -> None:
+        """Quit; while a build step or a verify run is running, ask first (quitting stops it)."""
+        running = self.running_work()
+        if not running:
+            self.exit()
+            return
+        from kata_snp_tui.screens.confirm import ConfirmScreen
+
+        if isinstance(self.screen, ConfirmScreen) and self.screen.id == "quit-confirm":
+            return  # already asking
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                self.exit()
+
+        what = " and ".join(running)
+        self.push_screen(
+            ConfirmScreen(
+                "A step is running: quit and stop it?",
+                f"{what} {'is' if len(running) == 1 else 'are'} running. Quitting now stops it and ends its "
+                "processes (a build step is recorded as cancelled and can be run again).",
+                confirm_label="Quit and stop it",
+                cancel_label="Keep running",
+                id="quit-confirm",
+            ),
+            answered,
+        )
+
     def action_goto(self, stage_id: str) -> None:
         if stage_id in self._modes and self.current_mode != stage_id:
             self.switch_mode(stage_id)

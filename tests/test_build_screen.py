@@ -161,7 +161,7 @@ shell = "echo working; bash -c 'sleep 300; :' {marker}"
             await pilot.press("r")
             await wait_for(pilot, lambda: bool(processes_with_marker(marker)))
             tree = processes_with_marker(marker)
-            await pilot.press("ctrl+q")
+            await pilot.press("ctrl+q", "y")  # y: "quit and stop it?" (a step is running)
         assert wait_for_sync(lambda: alive(tree) == [])
     finally:
         kill_marked(marker)

@@ -115,7 +115,7 @@ async def test_quitting_during_a_step_ends_its_tree_and_records_it_cancelled(tmp
     app = _app(tmp_path, _long_recipe(tmp_path, marker))
     async with app.run_test(size=(120, 40)) as pilot:
         _, state_path, tree = await _start_long_step(pilot, marker)
-        await pilot.press("ctrl+q")
+        await pilot.press("ctrl+q", "y")  # y: "quit and stop it?" (a step is running)
     assert wait_until(lambda: alive(tree) == [] and processes_with_marker(marker) == [], timeout=15)
     assert wait_until(lambda: _state_record(state_path, "long")["status"] == "cancelled", timeout=10)
     steps = json.loads(state_path.read_text())["steps"]

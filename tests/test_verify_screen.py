@@ -194,7 +194,7 @@ async def test_quitting_during_a_run_leaves_no_process(tmp_path: Path, monkeypat
                 break
         assert fake.recorded_pids()
         app.screen._run.runner.grace = 1.0  # type: ignore[attr-defined]
-        await pilot.press("ctrl+q")
+        await pilot.press("ctrl+q", "y")  # y: "quit and stop it?" (the run is running)
     from verify_helpers import pid_alive
 
     assert not any(pid_alive(p) for p in fake.recorded_pids())

@@ -866,6 +866,18 @@ class Build:
         return [s for s in chosen if self.runner.decide(s, force, record=False) is None]
 
 
+def _refuse_non_folder_workspace(ws: Path) -> None:
+    """A workspace that is a file (or lies under one) cannot hold the build: one line, before anything."""
+    for candidate in (ws, *ws.parents):
+        if not candidate.exists():
+            continue
+        if candidate.is_dir():
+            return
+        if candidate == ws:
+            raise UserError(f"the workspace {ws} exists and is not a folder")
+        raise UserError(f"the workspace {ws} cannot be created: {candidate} is not a folder")
+
+
 def open_build(
     *,
     demo: bool = False,
@@ -887,6 +899,7 @@ def open_build(
         raise UserError("the demo replays the built-in recipe; --recipe cannot be combined with --demo")
     recipe = load_recipe(recipe_path)
     ws = workspace_for(demo, workspace)
+    _refuse_non_folder_workspace(ws)
     values = dict(overrides or {})
     steps = recipe.resolve(ws, values)
     if demo:

@@ -122,3 +122,27 @@ def test_serve_on_a_busy_port_says_so_before_serving(tmp_path: Path) -> None:
     assert len(lines) == 1, err
     assert lines[0].startswith("kata-snp-tui: cannot listen on 127.0.0.1:") and str(port) in lines[0]
     assert "in use" in lines[0]
+
+
+# ------------------------------------------------------------ item 13: build --workspace FILE
+
+
+@pytest.mark.parametrize("mode", [["--dry-run"], ["--list"], ["--yes"]])
+@pytest.mark.parametrize("under", [False, True], ids=["file", "under-a-file"])
+def test_build_workspace_that_is_a_file_is_one_line_and_exit_2(tmp_path: Path, mode: list[str], under: bool) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("not a folder\n")
+    workspace = existing / "ws" if under else existing
+    result = _run(["build", "--workspace", str(workspace), *mode], tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("kata-snp-tui: the workspace ")
+    assert "not a folder" in result.stderr
+    assert existing.read_text() == "not a folder\n"
+
+
+def test_build_workspace_that_does_not_exist_yet_is_fine_for_a_dry_run(tmp_path: Path) -> None:
+    result = _run(["build", "--workspace", str(tmp_path / "new" / "ws"), "--dry-run"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"# workspace: {tmp_path / 'new' / 'ws'}" in result.stdout
+    assert not (tmp_path / "new").exists()  # a dry run creates nothing

@@ -24,6 +24,8 @@ The built-in recipe is ``assets/recipe.toml``; a user may pass their own file of
     # or: shell = "..." (run by bash -e -o pipefail -c) for source/pushd constructs
     sudo = false                  # true: the whole step runs as root (sudo when not root)
     preserve_env = false          # with sudo: sudo -E
+    calls_sudo = false            # true: the command runs sudo itself, inside a script the recipe
+                                  # cannot see (marked like a root step in the dry run and the lists)
     pass_env = []                 # with sudo: NAME="$NAME" from the caller's environment (e.g. PATH)
     env = {}                      # extra environment variables
     creates = ["kata-linux-*"]    # artifacts (globs, relative to cwd) whose presence marks the step done
@@ -67,6 +69,7 @@ STEP_KEYS = frozenset(
         "shell",
         "sudo",
         "preserve_env",
+        "calls_sudo",
         "pass_env",
         "env",
         "creates",
@@ -120,6 +123,8 @@ class Step:
     description: str = ""
     #: For a stand-in step (the demo's replay): the guide command it stands for, as display lines.
     stands_for: tuple[str, ...] = ()
+    #: The command runs sudo itself inside a script (the recipe's ``calls_sudo``); see :func:`root_mark`.
+    calls_sudo: bool = False
 
     def __post_init__(self) -> None:
         problem = step_problem(self)
@@ -214,6 +219,34 @@ def display_command(step: Step, as_root: bool = False) -> list[str]:
     return head + lines
 
 
+#: A ``sudo`` command word inside a script or an argv word (not part of a longer name or path).
+_SUDO_WORD = re.compile(r"(?<![\w.-])sudo(?![\w.-])")
+
+
+def calls_sudo(step: Step) -> bool:
+    """True when the step's own command runs sudo itself (``sudo make install`` in its script, or a
+    word of its argv, such as ``script -fec 'sudo -E ./rootfs.sh'``, or the recipe says so with
+    ``calls_sudo`` for a script that does it out of sight), whatever its ``sudo`` key says."""
+    if step.calls_sudo:
+        return True
+    if step.shell is not None:
+        return any(_SUDO_WORD.search(line.split("#", 1)[0]) for line in step.shell.splitlines())
+    return any(_SUDO_WORD.search(word) for word in step.argv or ())
+
+
+def root_mark(step: Step, as_root: bool = False) -> str:
+    """How a step gets root, for marking it wherever steps are listed; "" when none of it runs as root.
+
+    ``as root`` / ``as root via sudo`` for a step with ``sudo = true`` (the wizard runs it as root, or
+    through sudo when it is not root); ``runs sudo`` for a step whose own command calls sudo.
+    """
+    if step.sudo:
+        return "as root" if as_root else "as root via sudo"
+    if calls_sudo(step):
+        return "runs sudo"
+    return ""
+
+
 def _join(argv: Iterable[str]) -> str:
     """shlex.join, but keeping ``VAR=value`` words readable."""
     return " ".join(shlex.quote(a) for a in argv)
@@ -239,6 +272,7 @@ class StepTemplate:
     needs: tuple[str, ...]
     produces: str
     description: str
+    calls_sudo: bool = False
 
 
 @dataclass(frozen=True)
@@ -369,6 +403,7 @@ def _resolve_step(t: StepTemplate, values: Mapping[str, str]) -> Step:
         needs=t.needs,
         produces=_literal(t.produces, values),
         description=_literal(t.description, values),
+        calls_sudo=t.calls_sudo,
     )
 
 
@@ -554,6 +589,7 @@ def _template(raw: Any, index: int, source: str, known: set[str]) -> StepTemplat
         needs=str_list("needs"),
         produces=text("produces"),
         description=text("description"),
+        calls_sudo=bool_key("calls_sudo"),
     )
     fields_text = [t.title, t.cwd, *(t.argv or ()), t.shell or "", *t.env.values(), *t.creates, t.produces, t.description]
     for value in fields_text:

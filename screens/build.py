@@ -32,7 +32,7 @@ from textual.widgets import Footer, Header, Log, OptionList, ProgressBar, Static
 from kata_snp_tui.build_state import StepRecord, StepStatus
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.knowledge import default_knowledge
-from kata_snp_tui.recipe import Step, display_command
+from kata_snp_tui.recipe import Step, display_command, root_mark
 from kata_snp_tui.runner import Build, OutputQueue, RunEvent, RunResult, StepOutcome, open_build, read_log_tail
 from kata_snp_tui.screens.failure_banner import Failure, FailureBanner
 from kata_snp_tui.screens.password import PasswordScreen
@@ -360,7 +360,8 @@ class BuildScreen(Screen):
         if step.stands_for:
             lines.append("[$text-muted](demo: replayed from a recording)[/]")
         else:
-            lines.append(f"[$text-muted]in {escape(str(step.cwd))}{' · as root' if step.sudo else ''}[/]")
+            mark = root_mark(step, as_root=self.build.runner.privilege.is_root())
+            lines.append(f"[$text-muted]in {escape(str(step.cwd))}{f' · {mark}' if mark else ''}[/]")
         head.update(Content.from_markup("\n".join(lines)))
 
     def _show_selected(self) -> None:

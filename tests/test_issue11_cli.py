@@ -146,3 +146,110 @@ def test_build_workspace_that_does_not_exist_yet_is_fine_for_a_dry_run(tmp_path:
     assert result.returncode == 0, result.stderr
     assert f"# workspace: {tmp_path / 'new' / 'ws'}" in result.stdout
     assert not (tmp_path / "new").exists()  # a dry run creates nothing
+
+
+# ------------------------------------------------------------- item 13: build --dry-run root marks
+
+MIXED_RECIPE = '''
+[[steps]]
+id = "plain"
+title = "Plain"
+cwd = "{workspace}"
+argv = ["make"]
+
+[[steps]]
+id = "argv-sudo-key"
+title = "Runs as root by its sudo key"
+cwd = "{workspace}"
+argv = ["make", "install"]
+sudo = true
+
+[[steps]]
+id = "shell-sudo-key"
+title = "A shell step run as root"
+cwd = "{workspace}"
+shell = "mkdir -p /opt/x\\ncp a /opt/x"
+sudo = true
+
+[[steps]]
+id = "shell-calls-sudo"
+title = "A user step whose script calls sudo"
+cwd = "{workspace}"
+shell = "make\\nsudo make install  # the guide's way"
+
+[[steps]]
+id = "argv-calls-sudo"
+title = "A user step whose argv runs sudo inside"
+cwd = "{workspace}"
+argv = ["script", "-fec", "sudo -E ./rootfs.sh"]
+
+[[steps]]
+id = "hidden-sudo"
+title = "A script that calls sudo out of sight"
+cwd = "{workspace}"
+argv = ["./build.sh"]
+calls_sudo = true
+
+[[steps]]
+id = "pseudo"
+title = "Mentions pseudonym and sudoers.d but runs no sudo"
+cwd = "{workspace}"
+argv = ["cat", "pseudo.txt", "/etc/sudoers.d/x"]
+'''
+
+
+def _headers(out: str) -> dict[str, str]:
+    heads = {}
+    for line in out.splitlines():
+        m = re.match(r"# \[\d+/\d+\] ([\w.-]+): (.*)$", line)
+        if m:
+            heads[m.group(1)] = m.group(2)
+    return heads
+
+
+def test_dry_run_marks_every_step_that_runs_as_root_or_calls_sudo(tmp_path: Path) -> None:
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(MIXED_RECIPE)
+    result = _run(["build", "--recipe", str(recipe), "--workspace", str(tmp_path / "ws"), "--dry-run"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    heads = _headers(result.stdout)
+    import os
+
+    root = "[as root]" if os.geteuid() == 0 else "[as root via sudo]"
+    assert heads["argv-sudo-key"].endswith(root) and heads["shell-sudo-key"].endswith(root)
+    for sid in ("shell-calls-sudo", "argv-calls-sudo", "hidden-sudo"):
+        assert heads[sid].endswith("[runs sudo]"), (sid, heads[sid])
+    for sid in ("plain", "pseudo"):
+        assert "[" not in heads[sid], heads[sid]
+
+
+def test_dry_run_of_the_built_in_recipe_marks_each_root_step(tmp_path: Path) -> None:
+    from kata_snp_tui.recipe import calls_sudo, load_recipe
+
+    result = _run(["build", "--workspace", str(tmp_path / "ws"), "--dry-run"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    heads = _headers(result.stdout)
+    steps = load_recipe().resolve(tmp_path / "ws")
+    assert len(heads) == len(steps)
+    root_steps = [s.id for s in steps if s.sudo]
+    sudo_inside = [s.id for s in steps if not s.sudo and calls_sudo(s)]
+    assert len(root_steps) >= 15 and sudo_inside == ["ovmf-build"]  # the 3.2 OVMF script runs sudo docker
+    for s in steps:
+        marked = heads[s.id].endswith(("[as root]", "[as root via sudo]", "[runs sudo]"))
+        assert marked == (s.id in root_steps or s.id in sudo_inside), (s.id, heads[s.id])
+
+
+def test_dry_run_as_a_user_says_via_sudo(tmp_path: Path) -> None:
+    import io
+
+    from kata_snp_tui.commands.build import print_dry_run
+    from kata_snp_tui.runner import open_build
+    from kata_snp_tui.sudo import Privilege
+
+    build = open_build(workspace=tmp_path / "ws", privilege=Privilege(euid=lambda: 1000))
+    out = io.StringIO()
+    print_dry_run(build, build.steps, False, out)
+    heads = _headers(out.getvalue())
+    assert heads["runtime-install"].endswith("[as root via sudo]")
+    assert heads["initrd-install"].endswith("[as root via sudo]")
+    assert heads["ovmf-build"].endswith("[runs sudo]")

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from kata_snp_tui.build_state import StepStatus
 from kata_snp_tui.errors import UserError
-from kata_snp_tui.recipe import Step, display_command, select_steps
+from kata_snp_tui.recipe import Step, display_command, root_mark, select_steps
 from kata_snp_tui.runner import Build, RunEvent, StepOutcome, open_build
 from kata_snp_tui.sudo import PrivilegeMode
 
@@ -114,8 +114,10 @@ def print_dry_run(build: Build, plan: Sequence[Step], force: bool, out: TextIO) 
     for n, step in enumerate(plan, start=1):
         skip = build.runner.decide(step, force, record=False)
         note = f"  [{skip}: would be skipped]" if skip else ""
+        mark = root_mark(step, as_root=as_root)
+        root = f"  [{mark}]" if mark else ""
         print("", file=out)
-        print(f"# [{n}/{total}] {step.id}: {step.title}{note}", file=out)
+        print(f"# [{n}/{total}] {step.id}: {step.title}{root}{note}", file=out)
         print(f"cd {_q(step.cwd)}", file=out)
         if step.stands_for:
             for line in step.stands_for:
@@ -188,12 +190,14 @@ def _confirm(build: Build, to_run: Sequence[Step], yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise UserError("refusing to run build steps without confirmation: pass --yes (there is no terminal to ask on)")
-    root = [s.id for s in to_run if s.sudo]
+    as_root = build.runner.privilege.is_root()
+    root = [s.id for s in to_run if root_mark(s, as_root)]
     print(f"About to run {len(to_run)} steps in {build.workspace}:", file=sys.stdout)
     for step in to_run:
-        print(f"  - {step.id}: {step.title}" + ("  (as root)" if step.sudo else ""))
+        mark = root_mark(step, as_root)
+        print(f"  - {step.id}: {step.title}" + (f"  ({mark})" if mark else ""))
     if root:
-        print(f"{len(root)} of them run as root.")
+        print(f"{len(root)} of them run as root or call sudo.")
     try:
         answer = input("Go ahead? [y/N] ")
     except EOFError:

@@ -98,7 +98,7 @@ def test_upstream_config_needs_kvm_amd_sev_not_amd_mem_encrypt(tmp_path: Path) -
     b = HostBuilder(tmp_path).kernel("6.11.0-custom").kvm_amd(loaded=False).dmesg(TURIN).file("/proc/config.gz", bad)
     report, _ = run(tmp_path, b)
     c = report.by_id("host.kernel")
-    assert c.status is Status.FAIL and "CONFIG_KVM_AMD_SEV=n" in c.summary
+    assert c.status is Status.FAIL and "# CONFIG_KVM_AMD_SEV is not set" in c.summary
 
 
 def test_amd_branch_config_still_needs_amd_mem_encrypt(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_amd_branch_config_still_needs_amd_mem_encrypt(tmp_path: Path) -> None:
          .file("/proc/config.gz", bad))
     report, facts = run(tmp_path, b)
     c = report.by_id("host.kernel")
-    assert c.status is Status.FAIL and "CONFIG_AMD_MEM_ENCRYPT=n" in c.summary
+    assert c.status is Status.FAIL and "# CONFIG_AMD_MEM_ENCRYPT is not set" in c.summary
     good = config("CONFIG_KVM_AMD=m", "CONFIG_KVM_AMD_SEV=y", "CONFIG_AMD_MEM_ENCRYPT=y")
     b = (HostBuilder(tmp_path).kernel("5.19.0-rc6-sev-es-snp+").kvm_amd(loaded=False).dmesg(AMD_519)
          .file("/proc/config.gz", good))

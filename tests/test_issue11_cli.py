@@ -253,3 +253,27 @@ def test_dry_run_as_a_user_says_via_sudo(tmp_path: Path) -> None:
     assert heads["runtime-install"].endswith("[as root via sudo]")
     assert heads["initrd-install"].endswith("[as root via sudo]")
     assert heads["ovmf-build"].endswith("[runs sudo]")
+
+
+# ------------------------------------------------ item 13: host.kernel quotes the kernel config
+
+
+@pytest.mark.parametrize("where", ["/proc/config.gz", "/boot/config-6.12.0-cloud"])
+def test_host_kernel_evidence_quotes_the_config_lines(tmp_path: Path, where: str) -> None:
+    import gzip
+    import json
+
+    from hosts_helpers import HostBuilder
+
+    text = b"CONFIG_KVM=y\n# CONFIG_KVM_AMD is not set\nCONFIG_AMD_MEM_ENCRYPT=y\n"  # no CONFIG_KVM_AMD_SEV line
+    data = gzip.compress(text) if where.endswith(".gz") else text
+    snapshot = HostBuilder(tmp_path / "b").kernel("6.12.0-cloud").kvm_amd(loaded=False).file(where, data).build()
+    result = _run(["check", "--json", "--host", str(snapshot)], tmp_path)
+    assert result.returncode == 1, result.stderr
+    check = next(c for c in json.loads(result.stdout)["checks"] if c["id"] == "host.kernel")
+    assert check["status"] == "fail"
+    evidence = [e for e in check["evidence"] if where in e]
+    assert evidence == [f"{where}: # CONFIG_KVM_AMD is not set",
+                        f"{where}: CONFIG_KVM_AMD_SEV absent from the config"], check["evidence"]
+    assert "=n" not in check["summary"] and "=n" not in " ".join(check["evidence"])
+    assert "# CONFIG_KVM_AMD is not set; CONFIG_KVM_AMD_SEV absent from the config" in check["summary"]

@@ -234,7 +234,26 @@ class Facts:
 
     @cached_property
     def kernel_config(self) -> tuple[str, dict[str, str]] | None:
-        """(file, {CONFIG_X: value}) from /boot/config-<release> or /proc/config.gz; None if neither reads."""
+        """(file, {CONFIG_X: value}) from /boot/config-<release> or /proc/config.gz; None if neither reads.
+
+        A ``# CONFIG_X is not set`` line gives the value "n"; an option with no line is absent from
+        the dict. :attr:`kernel_config_lines` has the lines as written, for evidence."""
+        parsed = self._kernel_config_parsed
+        return (parsed[0], parsed[1]) if parsed is not None else None
+
+    @cached_property
+    def kernel_config_lines(self) -> dict[str, str]:
+        """{CONFIG_X: the line of the kernel configuration that sets it, as written}; empty if none reads."""
+        parsed = self._kernel_config_parsed
+        return parsed[2] if parsed is not None else {}
+
+    def kernel_config_quote(self, option: str) -> str:
+        """The configuration's own line for ``option`` ("CONFIG_X=y", "# CONFIG_X is not set"), or
+        "CONFIG_X absent from the config" when the file has no line for it."""
+        return self.kernel_config_lines.get(option) or f"{option} absent from the config"
+
+    @cached_property
+    def _kernel_config_parsed(self) -> tuple[str, dict[str, str], dict[str, str]] | None:
         candidates = [f"/boot/config-{self.release}"] if self.release and "/" not in self.release else []
         for path in (*candidates, PROC_CONFIG):
             read = self.host.read(path)
@@ -247,14 +266,19 @@ class Facts:
                     continue
                 data = inflated
             options: dict[str, str] = {}
+            lines: dict[str, str] = {}
             for line in data.decode("utf-8", errors="replace").splitlines():
+                line = line.rstrip()
                 if line.startswith("CONFIG_"):
                     key, _, value = line.partition("=")
                     options[key] = value
+                    lines[key] = line
                 elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
-                    options[line[2:-len(" is not set")]] = "n"
+                    key = line[2:-len(" is not set")]
+                    options[key] = "n"
+                    lines[key] = line
             if options:
-                return path, options
+                return path, options, lines
         return None
 
     @cached_property

@@ -60,9 +60,9 @@ def host_kernel(f: Facts) -> Outcome:
         path, options = config
         missing = [o for o in required_config(version) if options.get(o, "n") not in ("y", "m")]
         if missing:
-            shown = ", ".join(f"{o}={options.get(o, 'n')}" for o in missing)
-            return failed(f"Kernel {release} was built without SEV host support ({shown}).", ev,
-                          Evidence(path, shown), remedy=KERNEL_SNP)
+            quotes = [f.kernel_config_quote(o) for o in missing]  # the file's own lines, or "absent"
+            return failed(f"Kernel {release} was built without SEV host support ({'; '.join(quotes)}).", ev,
+                          *(Evidence(path, q) for q in quotes), remedy=KERNEL_SNP)
     if version is None:
         return warned(f"Cannot understand the kernel version {show(release)!r}.", ev, remedy="uname -r")
     if version[:2] >= UPSTREAM_SNP:

@@ -62,7 +62,8 @@ class VerifyScreen(Screen):
         Binding("c", "cancel", "Cancel run"),
         Binding("o", "options", "Options"),
         Binding("s", "signature", "Check signature"),
-        Binding("i", "python_image", "Use python image", show=False),
+        # Offered (footer, keys line, report panel) only when it applies: the image had no tool for the report.
+        Binding("i", "python_image", "Run with python image"),
         Binding("e", "export", "Export report"),
         Binding("l", "toggle_output", "Output on/off"),
     ]
@@ -141,7 +142,10 @@ class VerifyScreen(Screen):
         head = "  ".join(parts)
         if o.demo:
             head = "[b $text-warning]DEMO[/] [$text-warning]replays the demo host's recorded run (real processes)[/]\n" + head
-        keys = "[$text-muted]r run · c cancel · o options · l output on/off · e export the session report[/]"
+        keys = "[$text-muted]r run · c cancel · o options · l output on/off · e export the session report"
+        if self._python_image_applies():
+            keys += f" · i run again with {escape(PYTHON_IMAGE)}"
+        keys += "[/]"
         return f"{head}\n{keys}"
 
     def _render_all(self) -> None:
@@ -176,9 +180,9 @@ class VerifyScreen(Screen):
         else:
             self.query_one(SignalChecklist).show(v.guest if v else None)
         hint = None
-        if v is not None and v.attestation.status == NO_TOOL and self.options is not None \
-                and self.options.image != PYTHON_IMAGE:
+        if self._python_image_applies():
             hint = f"Press i to run again with {PYTHON_IMAGE} (it has python3)."
+        self.refresh_bindings()  # the footer offers i exactly when the hint does
         self.query_one(ReportPanel).show(v.attestation if v else None, hint, v.measurement if v else None,
                                          v.signature if v else None)
         hints = list(v.extra.get("hints", [])) if v else []
@@ -350,8 +354,19 @@ class VerifyScreen(Screen):
         output = self.query_one("#verify-output")
         output.display = not output.display
 
+    def _python_image_applies(self) -> bool:
+        """i (run again with the python image) applies after a run whose image had no tool for the report."""
+        v = self.verification
+        return (not self.running and v is not None and v.attestation.status == NO_TOOL
+                and self.options is not None and self.options.image != PYTHON_IMAGE)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "python_image":
+            return self._python_image_applies()
+        return True
+
     def action_python_image(self) -> None:
-        if self.running or self.options is None:
+        if not self._python_image_applies() or self.options is None:
             return
         self.options = replace(self.options, image=PYTHON_IMAGE)
         self.action_run()

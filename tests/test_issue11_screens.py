@@ -146,3 +146,38 @@ def test_every_user_visible_citation_is_a_public_url() -> None:
     raw = tomllib.loads(files("kata_snp_tui.assets").joinpath("knowledge.toml").read_text())
     sources = {e["id"]: e["source"] for e in raw["error"]}
     assert "https://github.com/kata-containers/kata-containers/issues/10378" in sources["kernel-x-snp-newer-tree"]
+
+
+# ------------------------------------------- item 13: the Verify screen's i is offered everywhere
+
+async def _verify_run(pilot, *keys: str):  # type: ignore[no-untyped-def]
+    await pilot.press(*keys)
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def _i_everywhere(screen) -> tuple[bool, bool, bool]:  # type: ignore[no-untyped-def]
+    footer = "i" in [k.key for k in screen.query_one(Footer).query(FooterKey)]
+    keys_line = " i run again with " in str(screen.query_one("#verify-summary").render())
+    panel = "Press i to run again" in " ".join(str(s.render()) for s in screen.query("#verify-report Static"))
+    return footer, keys_line, panel
+
+
+async def test_verify_offers_i_in_footer_keys_line_and_panel_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "40")
+    app = _app()
+    async with app.run_test(size=(200, 40)) as pilot:
+        screen = await _verify_run(pilot, "f6")
+        assert _i_everywhere(screen) == (False, False, False)  # not run yet: nothing to run again
+        screen = await _verify_run(pilot, "r")  # busybox: no tool for the report in the guest
+        assert screen.verification.attestation.status == "no-tool"
+        assert _i_everywhere(screen) == (True, True, True)
+        assert "Run with python image" in [r.description for r in key_rows(screen_keys(screen))]
+        screen = await _verify_run(pilot, "i")  # the python image: the report is obtained
+        assert screen.verification.attestation.status == "obtained"
+        assert _i_everywhere(screen) == (False, False, False)
+        runs = screen.verification
+        screen = await _verify_run(pilot, "i")  # no longer offered: the key does nothing
+        assert screen.verification is runs

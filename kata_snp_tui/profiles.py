@@ -224,7 +224,8 @@ def _kernel_default(host: Host, workspace: Path | None) -> tuple[Profile, str]:
         return get_profile(GUIDE_ID), (f"the host kernel {release} is AMD's 5.19 SNP host branch (no guest_memfd), "
                                        "which only the guide's Kata 3.2 stack runs")
     if kind.kind == kk.UPSTREAM:
-        return get_profile(UPSTREAM_ID), f"the host kernel {release} is an upstream SNP host kernel (6.11+)"
+        return get_profile(UPSTREAM_ID), (f"the host kernel {release} is 6.11 or newer, the upstream kernels with SNP "
+                                          "host support")
     return get_profile(UPSTREAM_ID), (f"a fresh workstation runs the current Kata release (host kernel {release}: "
                                       f"{kind.description})")
 
@@ -256,3 +257,29 @@ def choose_profile(host: Host, workspace: Path | None, override: str | None = No
 
 def _ranges() -> str:
     return ", ".join(f"{p.id}: {p.kata_range}" for p in load_profiles())
+
+
+# ------------------------------------------------------------------------- the CLI and the stages
+#: The demo host's recordings are this profile's build.
+DEMO_PROFILE = GUIDE_ID
+
+
+def refuse_demo_profile(profile: Profile) -> None:
+    """The demo replays recorded guide-3.2 steps: another profile cannot be combined with it."""
+    if profile.id != DEMO_PROFILE:
+        raise ProfileError(f"the demo host replays the {DEMO_PROFILE} build; --profile {profile.id} cannot be "
+                           "combined with --demo")
+
+
+def choose_for(source_kind: str, host: Host | None, workspace: Path | None, override: str | None = None) -> ProfileChoice:
+    """The profile for a command or the wizard: ``host`` (opened by the caller) or, when None, this machine
+    (live) or the demo host. A demo with another profile is refused (ProfileError)."""
+    if override:
+        profile = get_profile(override)  # an unknown id fails before any host is read
+        if source_kind == "demo":
+            refuse_demo_profile(profile)
+    if host is None:
+        from kata_snp_tui.host import HostSource, open_host
+
+        host = open_host(HostSource("demo" if source_kind == "demo" else "live"))
+    return choose_profile(host, workspace, override)

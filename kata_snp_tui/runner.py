@@ -78,6 +78,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import psutil
 import sh
@@ -842,6 +843,8 @@ class Build:
     runner: Runner
     demo: bool
     overrides: dict[str, str]
+    #: The profile in use and why (kata_snp_tui.profiles.ProfileChoice); None when not chosen.
+    profile: Any = None
 
     def tree_status(self) -> TreeStatus:
         """The checked-out tree's version and a warning when it is newer than the guide's."""
@@ -888,6 +891,7 @@ def open_build(
     grace: float = DEFAULT_GRACE,
     build_paths: BuildPaths | None = None,
     clock: Callable[[], float] | None = None,
+    profile: Any = None,
 ) -> Build:
     """Load the recipe (a RecipeError before anything runs), resolve it for the workspace and open
     the persisted state. On the demo host the steps replay recordings in a workspace of the state
@@ -897,6 +901,13 @@ def open_build(
 
     if demo and recipe_path is not None:
         raise UserError("the demo replays the built-in recipe; --recipe cannot be combined with --demo")
+    if profile is not None:
+        from kata_snp_tui.profiles import refuse_demo_profile
+
+        if demo:
+            refuse_demo_profile(profile.profile)
+        if recipe_path is None:
+            recipe_path = profile.profile.recipe_path
     recipe = load_recipe(recipe_path)
     ws = workspace_for(demo, workspace)
     _refuse_non_folder_workspace(ws)
@@ -907,4 +918,4 @@ def open_build(
     paths = (build_paths or BuildPaths.default(demo=demo)).ensure()
     state = BuildState.open(paths, ws)
     runner = Runner(state, paths, privilege=privilege, grace=grace, clock=clock or time.monotonic)
-    return Build(recipe, steps, ws, paths, state, runner, demo, values)
+    return Build(recipe, steps, ws, paths, state, runner, demo, values, profile)

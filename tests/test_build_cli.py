@@ -98,7 +98,7 @@ def test_refuses_without_confirmation_when_there_is_no_terminal(tmp_path: Path) 
 def test_unknown_only_and_unmet_needs_exit_2(tmp_path: Path) -> None:
     proc = run_cli("--only", "no-such-step", "--yes", "--workspace", str(tmp_path / "ws"))
     assert proc.returncode == 2 and "no step named 'no-such-step'" in proc.stderr
-    proc = run_cli("--only", "qemu-make", "--yes", "--workspace", str(tmp_path / "ws"))
+    proc = run_cli("--profile", "guide-3.2", "--only", "qemu-make", "--yes", "--workspace", str(tmp_path / "ws"))
     assert proc.returncode == 2 and "step 'qemu-make' needs 'qemu-configure', which is pending" in proc.stderr
 
 

@@ -52,7 +52,8 @@ def _dry_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     from kata_snp_tui import cli
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # show the commands as a non-root user runs them
-    assert cli.main(["build", "--dry-run", "--workspace", str(tmp_path / "ws"), *extra]) == 0
+    # The guide's recipe is the guide-3.2 profile (a fresh workspace on an upstream kernel would get upstream).
+    assert cli.main(["build", "--profile", "guide-3.2", "--dry-run", "--workspace", str(tmp_path / "ws"), *extra]) == 0
     return capsys.readouterr().out
 
 
@@ -134,7 +135,7 @@ def test_tree_warning_for_a_checkout_newer_than_the_guide(tmp_path: Path, monkey
     from kata_snp_tui import cli
 
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert cli.main(["build", "--dry-run", "--workspace", str(ws), "--only", "kernel-setup"]) == 0
+    assert cli.main(["build", "--profile", "guide-3.2", "--dry-run", "--workspace", str(ws), "--only", "kernel-setup"]) == 0
     assert "newer than the guide's 3.2.x" in capsys.readouterr().err
 
 

@@ -28,7 +28,9 @@ PASSWORD_TRIES = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--recipe", metavar="FILE", help="a recipe file instead of the built-in one")
+    parser.add_argument("--recipe", metavar="FILE", help="a recipe file instead of the profile's built-in one")
+    parser.add_argument("--profile", metavar="ID", help="the build profile: guide-3.2 (Kata 3.2.0 as the 2023 guide) or upstream "
+                        "(the current Kata release); default: chosen from the installed or checked-out Kata, else the host kernel")
     parser.add_argument("--only", metavar="ID", nargs="+", action="extend", help="run only these steps (in recipe order)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands that would run, in order; run nothing")
     parser.add_argument("--force", action="store_true", help="run steps again even when they are done")
@@ -60,11 +62,14 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "host", None):
         raise UserError("build runs on this machine; --host is only for reading a snapshot in checks")
+    demo = bool(getattr(args, "demo", False))
+    choice = _profile(args, demo)
     build = open_build(
-        demo=bool(getattr(args, "demo", False)),
+        demo=demo,
         recipe_path=args.recipe,
         workspace=args.workspace,
         overrides=_overrides(args.set_vars),
+        profile=choice,
     )
     plan = select_steps(build.steps, args.only)
     out = sys.stdout
@@ -82,11 +87,13 @@ def run(args: argparse.Namespace) -> int:
     if tree.warning:
         print(f"kata-snp-tui: warning: {tree.warning}", file=sys.stderr)
 
+    if not args.dry_run:
+        print(profile_line(build, bool(args.recipe)), file=out)
     if args.list_steps:
         print_list(build, plan, out)
         return 0
     if args.dry_run:
-        print_dry_run(build, plan, args.force, out)
+        print_dry_run(build, plan, args.force, out, bool(args.recipe))
         return 0
 
     to_run = build.steps_to_run(plan, args.force)
@@ -105,10 +112,12 @@ def run(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ printing
 
 
-def print_dry_run(build: Build, plan: Sequence[Step], force: bool, out: TextIO) -> None:
+def print_dry_run(build: Build, plan: Sequence[Step], force: bool, out: TextIO, recipe_given: bool = False) -> None:
     as_root = build.runner.privilege.is_root()
     print(f"# {build.recipe.name}", file=out)
     print(f"# workspace: {build.workspace}", file=out)
+    if build.profile is not None:
+        print(f"# {profile_line(build, recipe_given)}", file=out)
     print(f"# {len(plan)} steps; nothing is run (dry run)", file=out)
     total = len(plan)
     for n, step in enumerate(plan, start=1):
@@ -124,6 +133,21 @@ def print_dry_run(build: Build, plan: Sequence[Step], force: bool, out: TextIO) 
                 print(f"# stands for: {line}", file=out)
         for line in display_command(step, as_root=as_root):
             print(line if line.startswith("#") else f"$ {line}", file=out)
+
+
+def _profile(args: argparse.Namespace, demo: bool):  # -> ProfileChoice
+    from kata_snp_tui.build_state import workspace_for
+    from kata_snp_tui.profiles import choose_for
+
+    return choose_for("demo" if demo else "live", None, workspace_for(demo, args.workspace), args.profile)
+
+
+def profile_line(build: Build, recipe_given: bool = False) -> str:
+    """Which profile the build uses and why; with --recipe, that the steps are the given recipe's."""
+    choice = build.profile
+    if choice is None:
+        return "Profile: none chosen"
+    return choice.line + (f"; the steps are {build.recipe.source} (--recipe)" if recipe_given else "")
 
 
 def print_list(build: Build, plan: Sequence[Step], out: TextIO) -> None:

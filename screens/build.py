@@ -30,6 +30,7 @@ from rich.cells import cell_len
 from textual.widgets import Footer, Header, Log, OptionList, ProgressBar, Static
 
 from kata_snp_tui.build_state import StepRecord, StepStatus
+from kata_snp_tui.clipboard import sent_message
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.knowledge import default_knowledge
 from kata_snp_tui.recipe import Step, display_command, root_mark
@@ -655,7 +656,7 @@ class BuildScreen(Screen):
         path = record.log or str(self.build.paths.log_file(step.id))
         self.app.copy_to_clipboard(path)
         exists = "" if record.log else " (not written yet)"
-        self.notify(f"Full log{exists}: {path} (copied)", timeout=10)
+        self.notify(f"Full log{exists}: {path}\n{sent_message('The path', shown=True)}", timeout=12)
 
     def action_reset(self) -> None:
         if self.build is None or self.running:

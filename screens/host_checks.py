@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +15,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kata_snp_tui.checks.model import GROUPS, READINESS_GROUPS, CheckReport, CheckResult, Status
+from kata_snp_tui.clipboard import keep_copy, sent_message
 from kata_snp_tui.screens.status_style import COLOURS, ICONS, asset_css, badge, label
 
 
@@ -155,7 +158,11 @@ class HostChecksScreen(Screen):
             self.notify("This check has no remedy to copy.", severity="warning", timeout=3)
             return
         self.app.copy_to_clipboard(check.remedy)
-        self.notify(f"Remedy for {check.id} copied to the clipboard.", timeout=3)
+        try:
+            kept: Path | None = keep_copy(f"remedy-{check.id}", check.remedy)
+        except OSError:
+            kept = None
+        self.notify(sent_message(f"The remedy for {check.id}", kept), timeout=12)
 
     def action_next_problem(self) -> None:
         report = self.report

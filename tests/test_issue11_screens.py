@@ -181,3 +181,55 @@ async def test_verify_offers_i_in_footer_keys_line_and_panel_alike(monkeypatch: 
         runs = screen.verification
         screen = await _verify_run(pilot, "i")  # no longer offered: the key does nothing
         assert screen.verification is runs
+
+
+# ------------------------------------------- item 13: copying says what OSC 52 can and cannot do
+
+
+def _notes(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [n.message for n in app._notifications]
+
+
+@pytest.mark.parametrize("in_tmux", [False, True], ids=["terminal", "tmux"])
+async def test_copy_remedy_is_honest_about_osc52_and_keeps_a_file(monkeypatch: pytest.MonkeyPatch,
+                                                                   in_tmux: bool) -> None:
+    from pathlib import Path
+
+    from screens_helpers import sample_report
+
+    if in_tmux:
+        monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,1,0")
+    else:
+        monkeypatch.delenv("TMUX", raising=False)
+    app = make_app(HostSource("live"), clock=frozen_clock, run_checks_on_start=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        app.set_checks(sample_report())
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        remedy = app.session.checks.by_id("bios.snp").remedy
+        assert app.clipboard == remedy
+        (note,) = [n for n in _notes(app) if "bios.snp" in n]
+        assert "copied to the clipboard" not in note
+        assert "sent to the terminal's clipboard (OSC 52)" in note and "does not support it" in note
+        assert ("set -g set-clipboard on" in note) is in_tmux
+        kept = Path(re.search(r"the text is also in (\S+?)\.$", note).group(1))
+        assert kept.read_text() == remedy + "\n"
+        assert kept.stat().st_mode & 0o077 == 0
+
+
+async def test_build_log_path_says_it_is_shown_as_well(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "40")
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if getattr(app.screen, "build", None) is not None:
+                break
+        await pilot.press("l")
+        await pilot.pause()
+        (note,) = [n for n in _notes(app) if n.startswith("Full log")]
+        assert app.clipboard in note
+        assert "(copied)" not in note and "OSC 52" in note and "the text is also shown here" in note

@@ -226,10 +226,10 @@ def test_dry_run_marks_every_step_that_runs_as_root_or_calls_sudo(tmp_path: Path
 def test_dry_run_of_the_built_in_recipe_marks_each_root_step(tmp_path: Path) -> None:
     from kata_snp_tui.recipe import calls_sudo, load_recipe
 
-    result = _run(["build", "--workspace", str(tmp_path / "ws"), "--dry-run"], tmp_path)
+    result = _run(["build", "--profile", "guide-3.2", "--workspace", str(tmp_path / "ws"), "--dry-run"], tmp_path)
     assert result.returncode == 0, result.stderr
     heads = _headers(result.stdout)
-    steps = load_recipe().resolve(tmp_path / "ws")
+    steps = load_recipe().resolve(tmp_path / "ws")  # the built-in recipe is the guide's (Kata 3.2)
     assert len(heads) == len(steps)
     root_steps = [s.id for s in steps if s.sudo]
     sudo_inside = [s.id for s in steps if not s.sudo and calls_sudo(s)]

@@ -283,3 +283,28 @@ def choose_for(source_kind: str, host: Host | None, workspace: Path | None, over
 
         host = open_host(HostSource("demo" if source_kind == "demo" else "live"))
     return choose_profile(host, workspace, override)
+
+
+_SOURCE_FILE = re.compile(r'^#\s*XXX:\s*Source file:\s*"?(?:.*/)?([\w.-]+?)\.in"?\s*$', re.MULTILINE)
+
+
+def config_base_of(text: str) -> str | None:
+    """Which upstream template a generated configuration.toml came from (its ``# XXX: Source file:`` header):
+    ``configuration-qemu.toml``, ``configuration-qemu-snp.toml`` ...; None when it does not say."""
+    m = _SOURCE_FILE.search(text[:4096])
+    return m.group(1) if m else None
+
+
+def refine_for_file(choice: ProfileChoice, text: str, path: str) -> ProfileChoice:
+    """When nothing but the default chose the profile, the configuration file being edited says more: a file
+    generated from another profile's base picks that profile (source "file"). Otherwise ``choice`` as is."""
+    if choice.source != "default":
+        return choice
+    base = config_base_of(text)
+    if base is None or base == choice.profile.config_base:
+        return choice
+    fit = next((p for p in load_profiles() if p.config_base == base), None)
+    if fit is None:
+        return choice
+    return ProfileChoice(fit, "file", f"{path} is generated from {base}.in, the {fit.id} profile's base "
+                                      f"(nothing installed or checked out says otherwise)", choice.kata_version)

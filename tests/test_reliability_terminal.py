@@ -142,9 +142,9 @@ def _commands(tmp: Path) -> dict[str, tuple[list[str], tuple[int, ...], bytes]]:
     report = Path(str(files("kata_snp_tui.assets") / "demo" / "guest" / "report.bin"))
     return {
         "check": (["check", "--host", str(snap)], (1,), b"host.uefi"),
-        "build --dry-run": (["build", "--dry-run"], (0,), b"build-kernel.sh"),
-        "config diff": (["config", "diff", "--file", str(config)], (0,), b"confidential_guest"),
-        "config check": (["config", "check", "--file", str(config)], (1,), b"not met"),
+        "build --dry-run": (["build", "--profile", "guide-3.2", "--dry-run"], (0,), b"build-kernel.sh"),
+        "config diff": (["config", "diff", "--profile", "guide-3.2", "--file", str(config)], (0,), b"confidential_guest"),
+        "config check": (["config", "check", "--profile", "guide-3.2", "--file", str(config)], (1,), b"not met"),
         "verify --dmesg-file": (["verify", "--dmesg-file", str(dmesg)], (0,), b"verdict: sev-snp"),
         "report": (["report", str(report)], (0,), b"measurement"),
     }

@@ -45,10 +45,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-path", metavar="P", help="with --containerd: the Kata configuration containerd's kata runtime uses")
     parser.add_argument("--skip", metavar="ID", action="append", default=[], help="leave this change out (repeatable; see `config check`)")
     parser.add_argument("--yes", "-y", action="store_true", help="apply or install without asking")
+    parser.add_argument("--profile", metavar="ID", help="whose changes: guide-3.2 (the guide's eleven, on configuration-qemu.toml) or "
+                        "upstream (on configuration-qemu-snp.toml); default: chosen from the installed or checked-out Kata")
     add_host_arguments(parser)
 
 
-def _target(args: argparse.Namespace) -> EditTarget:
+def _profile(args: argparse.Namespace):  # -> ProfileChoice
+    """The profile whose changes apply (chosen like the wizard: --profile, installed Kata, checkout, kernel)."""
+    from kata_snp_tui.host import open_host
+    from kata_snp_tui.profiles import choose_for, get_profile, refuse_demo_profile
+
+    source = host_source(args)
+    if args.profile and source.kind == "demo":
+        refuse_demo_profile(get_profile(args.profile))
+    host = open_host(source) if source.kind != "live" else None
+    workspace = Path(args.workspace).expanduser() if args.workspace else None
+    if workspace is None:
+        from kata_snp_tui.paths import default_workspace
+
+        workspace = default_workspace()
+    return choose_for(source.kind, host, workspace, args.profile)
+
+
+def _target(args: argparse.Namespace, choice=None) -> EditTarget:
+    from kata_snp_tui.config.changes import load_change_set
+
     source = host_source(args)
     file = Path(args.file) if args.file else None
     targets = resolve_targets(
@@ -57,6 +78,7 @@ def _target(args: argparse.Namespace) -> EditTarget:
         containerd_file=file if args.containerd else None,
         fresh_demo=False,
         host_exists=_demo_host_exists() if source.kind == "demo" else None,
+        change_set=load_change_set(choice.profile.changes) if choice is not None else None,
     )
     target = targets.containerd if args.containerd else targets.kata
     if target.path is None:
@@ -101,28 +123,43 @@ def _print_findings(validation: Validation, stream=sys.stderr) -> None:
         print(f"{level}: {f.located()}", file=stream)
 
 
-def _patch(args: argparse.Namespace) -> tuple[EditTarget, LoadedFile, PatchResult]:
-    target = _target(args)
+def _patch(args: argparse.Namespace, choice=None):  # -> (EditTarget, LoadedFile, PatchResult, ProfileChoice)
+    from kata_snp_tui.profiles import refine_for_file
+
+    target = _target(args, choice)
     loaded = _load(target)
+    if choice is not None and target.kind == "kata":
+        refined = refine_for_file(choice, loaded.text, str(loaded.path))
+        if refined is not choice:
+            choice, target = refined, _target(args, refined)
     values = target.default_values(_overrides(args), Path(args.workspace).expanduser().resolve() if args.workspace else None)
     try:
         result = target.patch(loaded.text, _accepted(target, args.skip), values)
     except PatchError as exc:
         raise UserError(f"{loaded.path}: {exc}") from None
-    return target, loaded, result
+    return target, loaded, result, choice
 
 
 def run(args: argparse.Namespace) -> int:
     if args.containerd and any((args.qemu, args.firmware, args.kernel, args.initrd)):
         raise UserError("--qemu, --firmware, --kernel and --initrd are for the Kata configuration, not with --containerd")
+    choice = _profile(args)
     if args.action == "install":
-        return _install(args)
-    target, loaded, result = _patch(args)
+        return _install(args, choice)
+    target, loaded, result, choice = _patch(args, choice)
+    # The diff goes to standard output (for patch(1)); the profile line then goes to standard error.
+    print(_profile_line(choice, target), file=sys.stderr if args.action == "diff" else sys.stdout)
     if args.action == "check":
         return _check(target, loaded, result)
     if args.action == "diff":
         return _diff(target, loaded, result)
     return _apply(args, target, loaded, result)
+
+
+def _profile_line(choice, target: EditTarget) -> str:
+    if target.kind != "kata":
+        return f"{choice.line} (containerd's tables follow the file's own config version)"
+    return f"{choice.line}; changes for {choice.profile.config_base}"
 
 
 def _label(target: EditTarget, loaded: LoadedFile) -> str:
@@ -207,10 +244,14 @@ def _apply(args: argparse.Namespace, target: EditTarget, loaded: LoadedFile, res
     return 0
 
 
-def _install(args: argparse.Namespace) -> int:
+def _install(args: argparse.Namespace, choice=None) -> int:
     source = host_source(args)
     if source.kind != "live":
         raise UserError("install works on this machine only (not with --demo or --host)")
+    if choice is not None and choice.profile.config_base != "configuration-qemu.toml":
+        raise UserError(f"the {choice.profile.id} profile installs its {choice.profile.config_base} as "
+                        "/etc/kata-containers/configuration.toml in the build stage (step snp-config-install); "
+                        "`config install` copies the guide's configuration.toml (--profile guide-3.2)")
     targets = resolve_targets("live")
     found = targets.kata.discovery
     assert found is not None

@@ -111,7 +111,8 @@ def parse_change_set(text: str) -> ChangeSet:
     return ChangeSet(table=table, changes=changes)
 
 
-@lru_cache(maxsize=1)
-def load_change_set() -> ChangeSet:
-    """The built-in change set (the guide's eleven changes)."""
-    return parse_change_set((files("kata_snp_tui.assets") / "changes.toml").read_text(encoding="utf-8"))
+@lru_cache(maxsize=4)
+def load_change_set(name: str = "changes.toml") -> ChangeSet:
+    """A built-in change set: by default the guide's eleven changes (the guide-3.2 profile); a profile names
+    its own (``Profile.changes``, e.g. ``changes-upstream.toml``)."""
+    return parse_change_set((files("kata_snp_tui.assets") / name).read_text(encoding="utf-8"))

@@ -49,6 +49,12 @@ class EditTarget:
     exists: PathExists = os.path.exists
     #: The path of the real file the demo copy stands for.
     stands_for: str = ""
+    #: The Kata changes of the profile in use (None: the guide's, assets/changes.toml).
+    change_set: ChangeSet | None = None
+
+    @property
+    def kata_changes(self) -> ChangeSet:
+        return self.change_set or load_change_set()
 
     @property
     def title(self) -> str:
@@ -58,22 +64,22 @@ class EditTarget:
 
     @property
     def changes(self) -> tuple[Change, ...]:
-        return load_change_set().changes if self.kind == KATA else load_spec().changes
+        return self.kata_changes.changes if self.kind == KATA else load_spec().changes
 
     def default_values(self, overrides: Mapping[str, str | None] | None = None, workspace: Path | None = None) -> dict[str, Value]:
         if self.kind == KATA:
-            return load_change_set().values(overrides, workspace)
+            return self.kata_changes.values(overrides, workspace)
         config_path = (overrides or {}).get("config_path")
         return load_spec().values(config_path)
 
     def patch(self, text: str, accepted: set[str] | None, values: Mapping[str, Value]) -> PatchResult:
         if self.kind == KATA:
-            return patch(text, accepted, values)
+            return patch(text, accepted, values, change_set=self.kata_changes)
         return patch_containerd(text, accepted, values)
 
     def validate(self, text: str) -> Validation:
         if self.kind == KATA:
-            return validate(text, exists=self.exists)
+            return validate(text, exists=self.exists, change_set=self.kata_changes)
         return validate_containerd(text)
 
     @property
@@ -83,7 +89,7 @@ class EditTarget:
         return self.kind == KATA
 
     def revert(self, text: str, original: str, change: Change) -> str:
-        return revert_change(text, original, change, load_change_set().table)
+        return revert_change(text, original, change, self.kata_changes.table)
 
 
 def _asset_bytes(name: str) -> bytes:
@@ -142,11 +148,34 @@ def resolve_targets(
     host_exists: PathExists | None = None,
     state: Path | None = None,
     fresh_demo: bool = True,
+    change_set: ChangeSet | None = None,
 ) -> Targets:
-    """The files to edit for a host of ``source_kind`` ("live", "demo" or "snapshot")."""
+    """The files to edit for a host of ``source_kind`` ("live", "demo" or "snapshot"); ``change_set`` is the
+    profile's Kata changes (None: the guide's)."""
+    targets = _resolve_targets(source_kind, file=file, containerd_file=containerd_file, root=root, env=env,
+                               host_exists=host_exists, state=state, fresh_demo=fresh_demo, change_set=change_set)
+    if change_set is None:
+        return targets
+    from dataclasses import replace
+
+    return Targets(replace(targets.kata, change_set=change_set), targets.containerd)
+
+
+def _resolve_targets(
+    source_kind: str,
+    *,
+    file: Path | None,
+    containerd_file: Path | None,
+    root: Path,
+    env: Mapping[str, str] | None,
+    host_exists: PathExists | None,
+    state: Path | None,
+    fresh_demo: bool,
+    change_set: ChangeSet | None,
+) -> Targets:
     if source_kind == "demo":
         kata, containerd = prepare_demo_copies(state, fresh=fresh_demo)
-        exists = demo_exists(host_exists=host_exists)
+        exists = demo_exists(change_set, host_exists=host_exists)
         return Targets(
             EditTarget(
                 KATA,

@@ -6,6 +6,7 @@ This is the only engine module that imports Textual. Screens live in ``kata_snp_
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from importlib import import_module
@@ -92,8 +93,12 @@ class KataApp(App[int]):
         host: Host | None = None,
         clock: Callable[[], datetime] = utc_now,
         run_checks_on_start: bool = True,
+        profile: str | None = None,
     ) -> None:
         super().__init__()
+        #: --profile (None: chosen from the host, see profile_choice).
+        self.profile_override = profile
+        self._profile_lock = threading.Lock()
         self.source = source
         self.host = host if host is not None else open_host(source)
         self.session = Session(source=source, host=self.host, clock=clock, started_at=clock())
@@ -116,7 +121,23 @@ class KataApp(App[int]):
 
     @work(thread=True, exclusive=True, group="host-checks", exit_on_error=False, description="Host checks")
     def _run_checks_worker(self) -> CheckReport:
-        return run_checks(self.host)
+        return run_checks(self.host, profile=self.profile_choice())
+
+    def profile_choice(self):  # -> ProfileChoice; called from workers (it may run probes on the live host)
+        """The session's build profile: --profile, else chosen from the host's Kata, its checkout, its kernel."""
+        with self._profile_lock:
+            if self.session.profile_choice is None:
+                from kata_snp_tui.build_state import workspace_for
+                from kata_snp_tui.profiles import choose_for, choose_profile
+
+                demo = self.source.kind == "demo"
+                options = self.session.extras.get("build.options", {})
+                workspace = workspace_for(demo, options.get("workspace"))
+                if demo:  # the demo's recorded facts (and recordings) decide, whatever host the app was given
+                    self.session.profile_choice = choose_for("demo", None, workspace, self.profile_override)
+                else:
+                    self.session.profile_choice = choose_profile(self.host, workspace, self.profile_override)
+            return self.session.profile_choice
 
     def set_checks(self, report: CheckReport) -> None:
         self.session.checks = report
@@ -252,6 +273,7 @@ def make_app(
     host: Host | None = None,
     clock: Callable[[], datetime] = utc_now,
     run_checks_on_start: bool = True,
+    profile: str | None = None,
 ) -> KataApp:
     """The factory the CLI and the tests share."""
-    return KataApp(source, host=host, clock=clock, run_checks_on_start=run_checks_on_start)
+    return KataApp(source, host=host, clock=clock, run_checks_on_start=run_checks_on_start, profile=profile)

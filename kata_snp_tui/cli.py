@@ -30,6 +30,15 @@ def add_host_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--host", metavar="SNAPSHOT", help="read a host snapshot (directory or .tar.gz) instead of this machine")
 
 
+def add_profile_argument(parser: argparse.ArgumentParser, subcommand: bool = False) -> None:
+    """``--profile ID``; on a subcommand it keeps a top-level ``kata-snp-tui --profile ID build`` (SUPPRESS)."""
+    parser.add_argument(
+        "--profile", metavar="ID", default=argparse.SUPPRESS if subcommand else None,
+        help="the build profile: guide-3.2 (Kata 3.2.0 as the 2023 guide) or upstream (the current Kata "
+             "release); default: chosen from the installed or checked-out Kata, else the host kernel",
+    )
+
+
 def host_source(args: argparse.Namespace):  # -> HostSource
     from kata_snp_tui.host import HostSource
 
@@ -49,6 +58,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kata-snp-tui {__version__}")
     add_host_arguments(parser)
+    add_profile_argument(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in SUBCOMMANDS:
         if only is not None and name != only:
@@ -75,6 +85,7 @@ def _named_command(argv: Sequence[str]) -> str | None:
     probe = _ProbeParser(add_help=False)
     probe.add_argument("--version", action="store_true")
     add_host_arguments(probe)
+    add_profile_argument(probe)
     sub = probe.add_subparsers(dest="command", parser_class=_ProbeParser)
     for name in SUBCOMMANDS:
         sub.add_parser(name, add_help=False)

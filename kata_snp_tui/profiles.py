@@ -104,6 +104,19 @@ class ProfileChoice:
         """One line for build/config output, the screens and the report."""
         return f"Profile: {self.profile.id} ({self.profile.title}): {self.reason}"
 
+    @property
+    def short(self) -> str:
+        """Where the choice came from, in a few words (the screens' small line)."""
+        if self.source == "option":
+            return "--profile"
+        if self.source == "installed":
+            return f"installed Kata {self.kata_version}"
+        if self.source == "checkout":
+            return f"checkout {self.kata_version}"
+        if self.source == "file":
+            return "the configuration file's base"
+        return "default for this host kernel"
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.profile.id, "title": self.profile.title, "source": self.source,
                 "reason": self.reason, "kata_version": self.kata_version}

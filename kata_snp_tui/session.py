@@ -30,5 +30,8 @@ class Session:
     verification: Any = None
     #: Stage 3's writes (kata_snp_tui.config.record.AppliedConfig: file, backup, unified diff), in order.
     config_applied: list[Any] = field(default_factory=list)
+    #: The build profile in use and why (kata_snp_tui.profiles.ProfileChoice), chosen once a session
+    #: (KataApp.profile_choice): the Build and Configure stages, the welcome screen and the report show it.
+    profile_choice: Any = None
     #: Per-stage options set before a stage opens (the Build screen reads BUILD_OPTIONS_KEY: recipe, workspace).
     extras: dict[str, Any] = field(default_factory=dict)

@@ -212,7 +212,10 @@ class BuildScreen(Screen):
     @work(thread=True, exclusive=True, group="build-open", exit_on_error=False, description="Open the build")
     def _open(self) -> None:
         options = dict(self.app.session.extras.get(BUILD_OPTIONS_KEY, {}))  # type: ignore[attr-defined]
+        choose = getattr(self.app, "profile_choice", None)
         try:
+            if callable(choose) and "profile" not in options:
+                options["profile"] = choose()
             build = open_build(demo=self.demo, **options)
         except UserError as exc:
             self.post_message(self.OpenFailed(str(exc)))
@@ -327,6 +330,10 @@ class BuildScreen(Screen):
                 text += f"  [$text-muted]Kata[/] {escape(tree.version)}"
             if tree.warning:
                 text += f"\n[b $text-warning]▲[/] [$text-warning]{escape(tree.warning)}[/]"
+        choice = self.build.profile
+        if choice is not None:
+            text += (f"\n[$text-muted]Profile[/] {escape(choice.profile.id)} [$text-muted]· {escape(choice.short)} · "
+                     f"Kata {escape(choice.profile.kata_version)}[/]")
         self.query_one("#build-notice", Static).update(Content.from_markup(text))
 
     def _selected_step(self) -> Step | None:

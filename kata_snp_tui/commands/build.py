@@ -29,8 +29,6 @@ PASSWORD_TRIES = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--recipe", metavar="FILE", help="a recipe file instead of the profile's built-in one")
-    parser.add_argument("--profile", metavar="ID", help="the build profile: guide-3.2 (Kata 3.2.0 as the 2023 guide) or upstream "
-                        "(the current Kata release); default: chosen from the installed or checked-out Kata, else the host kernel")
     parser.add_argument("--only", metavar="ID", nargs="+", action="extend", help="run only these steps (in recipe order)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands that would run, in order; run nothing")
     parser.add_argument("--force", action="store_true", help="run steps again even when they are done")
@@ -41,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a recipe variable, e.g. --set kata_version=3.2.0",
     )
     parser.add_argument("--list", action="store_true", dest="list_steps", help="list the steps and their state; run nothing")
+    from kata_snp_tui.cli import add_profile_argument
+
+    add_profile_argument(parser, subcommand=True)
     # Like cli.add_host_arguments' --demo, but when it is not given here the top-level one
     # (`kata-snp-tui --demo build`) is kept: argparse copies a subcommand's defaults over it.
     parser.add_argument(
@@ -139,7 +140,7 @@ def _profile(args: argparse.Namespace, demo: bool):  # -> ProfileChoice
     from kata_snp_tui.build_state import workspace_for
     from kata_snp_tui.profiles import choose_for
 
-    return choose_for("demo" if demo else "live", None, workspace_for(demo, args.workspace), args.profile)
+    return choose_for("demo" if demo else "live", None, workspace_for(demo, args.workspace), getattr(args, "profile", None))
 
 
 def profile_line(build: Build, recipe_given: bool = False) -> str:

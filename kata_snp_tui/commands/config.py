@@ -16,7 +16,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from kata_snp_tui.cli import add_host_arguments, host_source
+from kata_snp_tui.cli import add_host_arguments, add_profile_argument, host_source
 from kata_snp_tui.config.diff import unified_diff
 from kata_snp_tui.config.discovery import install_default
 from kata_snp_tui.config.loader import LoadedFile, load_file
@@ -45,9 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-path", metavar="P", help="with --containerd: the Kata configuration containerd's kata runtime uses")
     parser.add_argument("--skip", metavar="ID", action="append", default=[], help="leave this change out (repeatable; see `config check`)")
     parser.add_argument("--yes", "-y", action="store_true", help="apply or install without asking")
-    parser.add_argument("--profile", metavar="ID", help="whose changes: guide-3.2 (the guide's eleven, on configuration-qemu.toml) or "
-                        "upstream (on configuration-qemu-snp.toml); default: chosen from the installed or checked-out Kata")
     add_host_arguments(parser)
+    add_profile_argument(parser, subcommand=True)
 
 
 def _profile(args: argparse.Namespace):  # -> ProfileChoice
@@ -56,15 +55,16 @@ def _profile(args: argparse.Namespace):  # -> ProfileChoice
     from kata_snp_tui.profiles import choose_for, get_profile, refuse_demo_profile
 
     source = host_source(args)
-    if args.profile and source.kind == "demo":
-        refuse_demo_profile(get_profile(args.profile))
+    override = getattr(args, "profile", None)
+    if override and source.kind == "demo":
+        refuse_demo_profile(get_profile(override))
     host = open_host(source) if source.kind != "live" else None
     workspace = Path(args.workspace).expanduser() if args.workspace else None
     if workspace is None:
         from kata_snp_tui.paths import default_workspace
 
         workspace = default_workspace()
-    return choose_for(source.kind, host, workspace, args.profile)
+    return choose_for(source.kind, host, workspace, override)
 
 
 def _target(args: argparse.Namespace, choice=None) -> EditTarget:

@@ -12,9 +12,16 @@ def run(args: argparse.Namespace) -> int:
     from kata_snp_tui.cli import host_source
     from kata_snp_tui.host import open_host
 
+    from kata_snp_tui.profiles import get_profile, refuse_demo_profile
+
     source = host_source(args)
+    override = getattr(args, "profile", None)
+    if override:  # an unknown id or a demo with another profile: one line before the screen takes over
+        profile = get_profile(override)
+        if source.kind == "demo":
+            refuse_demo_profile(profile)
     open_host(source)  # a bad snapshot is a UserError before the screen takes over the terminal
-    app = make_app(source)
+    app = make_app(source, profile=override)
     return run_app(app)
 
 

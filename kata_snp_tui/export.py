@@ -150,10 +150,16 @@ def _ordered(steps: list[dict[str, Any]], order: list[str]) -> list[dict[str, An
 
 
 def _verification_json(verification: Any) -> dict[str, Any] | None:
+    """The result as JSON, with its ``outcome`` (and a verdict only when the run completed)."""
+    from kata_snp_tui.verify.result import outcome_from_json
+
     if verification is None:
         return None
     data = _jsonable(verification)
-    return data if isinstance(data, dict) else {"verdict": data}
+    if not isinstance(data, dict):
+        data = {"verdict": data}
+    outcome = outcome_from_json(data)
+    return {**data, "outcome": outcome.to_json(), "verdict": outcome.verdict, "verdict_title": outcome.label}
 
 
 def _config_json(config_applied: Any) -> Any:
@@ -311,6 +317,7 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
         # A demo verification belongs to a demo report only, and a real one never to the demo's.
         if bool(last.get("demo")) != (source.kind == "demo"):
             last = None
+    last = _verification_json(last)
     doc = document(
         SessionData(
             generated_at=clock(),
@@ -472,8 +479,14 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
         return [*lines, "Not run.", ""]
     if v.get("demo"):
         lines += ["_Demo: a replayed recording of the demo host's guest run._", ""]
-    title = v.get("verdict_title") or v.get("verdict")
-    lines += [f"**Verdict: {v.get('verdict')}** ({title})", ""]
+    from kata_snp_tui.verify.result import NO_VERDICT, outcome_from_json
+
+    outcome = outcome_from_json(v)  # the same result the CLI and the screens show
+    if outcome.completed:
+        lines += [f"**Verdict: {outcome.verdict}** ({outcome.label})", ""]
+    else:
+        why = f"{outcome.reason}; " if outcome.reason else ""
+        lines += [f"**Result: {outcome.label}** ({why}{NO_VERDICT})", ""]
     for key in ("image", "runtime", "name", "finished_at"):
         if v.get(key):
             lines.append(f"- {key}: `{v[key]}`")
@@ -489,7 +502,9 @@ def _verification_markdown(v: Any, report: Any) -> list[str]:
             lines.append(f"| `{_md_escape(s.get('command'))}` | {_md_escape(s.get('status'))} | {rc} | {log} |")
         lines.append("")
     signals = v.get("signals") or []
-    if signals:
+    if not outcome.completed:
+        lines += ["Guest kernel log: not read, so no signal is shown as found or missing.", ""]
+    elif signals:
         lines += ["Guest kernel log signals:", ""]
         for s in signals:
             mark = "x" if s.get("found") else " "

@@ -47,13 +47,19 @@ def _config_summary(session: Session) -> tuple[str, str]:
 
 
 def _verify_summary(session: Session) -> tuple[str, str]:
-    result = session.verification
-    if result is None:
+    from kata_snp_tui.verify.result import CANCELLED, NOT_RUN, outcome_of
+
+    outcome = outcome_of(session.verification)  # the same result the Verify screen and the report show
+    if outcome.state == NOT_RUN:
         return "pending", "not run yet"
-    verdict = result.verdict
-    if verdict == "sev-snp":
+    if outcome.state == CANCELLED:
+        return "pending", "run cancelled before the guest log was read: no verdict"
+    if not outcome.completed:
+        why = f" ({outcome.reason})" if outcome.reason else ""
+        return "attention", f"run failed{why}: no guest log read, no verdict"
+    if outcome.ok:
         return "done", "SEV-SNP active in the guest"
-    return "attention", f"guest verdict: {verdict}"
+    return "attention", f"guest verdict: {outcome.label}"
 
 
 def stage_summaries(session: Session, checks_running: bool = False) -> list[StageSummary]:

@@ -35,7 +35,7 @@ from kata_snp_tui.screens.verify_rows import RowData, RowList
 from kata_snp_tui.screens.verify_signals import SignalChecklist
 from kata_snp_tui.verify.guest_log import visible
 from kata_snp_tui.verify.guest_script import SECTION_PREFIX
-from kata_snp_tui.verify.result import NO_TOOL, Verification
+from kata_snp_tui.verify.result import CANCELLED, NO_TOOL, Verification
 from kata_snp_tui.verify.run import PYTHON_IMAGE, RunEvent, VerifyOptions, VerifyRun, demo_images
 from kata_snp_tui.verify.signature import SignatureCheck, SignatureRequest
 
@@ -161,10 +161,13 @@ class VerifyScreen(Screen):
             status.update("")
         else:
             detail = "DEMO: recorded run" if v.demo else ""
-            if v.run_failed and not v.guest.features and not v.guest.found:
-                banner.show("failed", "The run failed before the guest's dmesg could be read", detail)
+            outcome = v.outcome
+            if outcome.state == CANCELLED:
+                banner.show("cancelled", "Cancelled before the guest's dmesg was read: no verdict", detail)
+            elif not outcome.completed:
+                banner.show("failed", "The run failed before the guest's dmesg could be read: no verdict", detail)
             else:
-                banner.show(v.verdict, detail=detail)
+                banner.show(outcome.verdict, detail=detail)
             status.update(Content.from_markup(self._status_markup(v)))
         status.display = bool(self.running or (v is not None and v.run_failed))
         steps = [] if self.running else self._step_rows(v)
@@ -175,8 +178,8 @@ class VerifyScreen(Screen):
         logs.update(Content.from_markup(f"[$text-muted]full output of each command in {escape(', '.join(log_dirs))}[/]")
                     if log_dirs else "")
         logs.display = bool(log_dirs)
-        if v is not None and v.run_failed and v.guest.line_count == 0:
-            self.query_one(SignalChecklist).show_unread("Nothing to read: the container never printed its dmesg.")
+        if v is not None and not v.outcome.completed:
+            self.query_one(SignalChecklist).show_unread("Nothing to read: the guest's dmesg was not read to its end.")
         else:
             self.query_one(SignalChecklist).show(v.guest if v else None)
         hint = None
@@ -324,9 +327,9 @@ class VerifyScreen(Screen):
         if self.size.width < NARROW:
             self.query_one("#verify-output").display = False  # room for the result; l shows the output
         self.app.session.verification = verification  # type: ignore[attr-defined]
-        v = verification
-        severity = "information" if v.ok else "warning"
-        self.notify(f"Verdict: {v.guest.title}", severity=severity, timeout=5)
+        outcome = verification.outcome  # the same result the CLI, the welcome screen and the report show
+        severity = "information" if outcome.ok else "warning"
+        self.notify(outcome.sentence, severity=severity, timeout=5)
 
     def action_cancel(self) -> None:
         if self._run is None:

@@ -21,6 +21,7 @@ _GLYPHS: dict[str, tuple[str, ...]] = {
     "I": ("###", ".#.", ".#.", ".#.", "###"),
     "L": ("#...", "#...", "#...", "#...", "####"),
     "D": ("###.", "#..#", "#..#", "#..#", "###."),
+    "C": (".###", "#...", "#...", "#...", ".###"),
 }
 _ROWS = 5
 
@@ -31,6 +32,7 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
     "sev": ("SEV", "SEV only: SNP is NOT active"),
     "none": ("NONE", "No SEV feature is active in the guest"),
     "failed": ("FAILED", "The run failed"),
+    "cancelled": ("CANCELLED", "The run was cancelled"),
 }
 
 
@@ -72,7 +74,7 @@ class VerdictBanner(Static):
         else:
             self._caption = caption or "Not run yet"
         self._detail = detail
-        for cls in ("-sev-snp", "-sev-es", "-sev", "-none", "-failed", "-idle"):
+        for cls in ("-sev-snp", "-sev-es", "-sev", "-none", "-failed", "-cancelled", "-idle"):
             self.remove_class(cls)
         self.add_class(f"-{verdict}" if verdict else "-idle")
         self.refresh(layout=True)

@@ -3,7 +3,8 @@ without it, run the guide's test (``ctr image pull``, ``ctr run`` with the Kata 
 guest's dmesg, then create /dev/sev-guest and ask for an attestation report when the image can.
 
 Exit status: 0 when SEV-SNP is active in the guest, 1 otherwise (SEV-ES only, SEV only, none, or the run
-failed), 2 for bad input.
+failed or was cancelled before the guest's dmesg was read: then it prints "result: run failed" or
+"result: cancelled" and no verdict), 2 for bad input.
 """
 
 from __future__ import annotations
@@ -67,11 +68,12 @@ def print_text(verification: object) -> None:
     v = verification
     if v.demo:
         print("DEMO: replayed recording of the demo host (not this machine)")
-    unread = v.run_failed and v.guest.line_count == 0
+    outcome = v.outcome  # the same result the Verify screen, the welcome screen and the report show
+    unread = not outcome.completed
     if unread:
-        print(f"verdict: {v.verdict} (the run failed before the guest's dmesg could be read)")
+        print(f"result: {outcome.label} (the guest's dmesg was not read to its end, so there is no verdict)")
     else:
-        print(f"verdict: {v.verdict} ({v.guest.title})")
+        print(f"verdict: {outcome.verdict} ({outcome.label})")
     if v.run_failed and v.failure:
         print(f"run: {v.failure}")
     if v.guest.features:

@@ -1,6 +1,9 @@
 """The verification result: what the guest log says, what the attestation gave, how the run went.
 
-Shared by ``kata-snp-tui verify``, the Verify screen and the session report. The last result is saved
+Shared by ``kata-snp-tui verify``, the Verify screen, the welcome screen and the session report. What the
+run obtained is one :class:`Outcome` (:func:`outcome_of` for a result, :func:`outcome_from_json` for a
+saved one): ``not-run``, ``cancelled`` or ``failed`` carry no verdict; only ``completed`` (the guest's
+dmesg was read to its end) does. The last result is saved
 in the state folder (``verify/last.json``, 0600) so ``kata-snp-tui export`` can report it later.
 """
 
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kata_snp_tui.paths import ensure_private_dir, state_dir
-from kata_snp_tui.verify.guest_log import GuestLog, parse, visible
+from kata_snp_tui.verify.guest_log import VERDICT_TITLES, GuestLog, parse, visible
 from kata_snp_tui.verify.guest_script import echoed_report_data, split_output
 from kata_snp_tui.verify.measurement import MeasurementResult
 from kata_snp_tui.verify.report import AttestationReport, ReportError, decode_any, extract_report_block
@@ -28,6 +31,76 @@ NOT_ATTEMPTED = "not-attempted"
 NO_TOOL = "no-tool"
 NO_DEVICE = "no-device"
 FAILED = "failed"
+
+#: Outcome states: what the wizard obtained from a verification.
+NOT_RUN = "not-run"
+CANCELLED = "cancelled"
+RUN_FAILED = "failed"
+COMPLETED = "completed"
+OUTCOME_STATES: tuple[str, ...] = (NOT_RUN, CANCELLED, RUN_FAILED, COMPLETED)
+#: What each state is called in one or two words (a completed run is called by its verdict).
+OUTCOME_LABELS: dict[str, str] = {NOT_RUN: "not run", CANCELLED: "cancelled", RUN_FAILED: "run failed"}
+NO_VERDICT = "no guest log was read, so there is no verdict"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a verification obtained. ``verdict`` is set only when ``state`` is ``completed``."""
+
+    state: str
+    #: The guest log's verdict ("sev-snp", "sev-es", "sev", "none"), only for a completed run.
+    verdict: str | None = None
+    #: Why the run did not complete (cancelled, failed), or what went wrong after the guest log was read.
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in OUTCOME_STATES:
+            raise ValueError(f"unknown outcome state {self.state!r}")
+        if (self.state == COMPLETED) != (self.verdict is not None):
+            raise ValueError("a verdict exists exactly when the run completed")
+
+    @property
+    def completed(self) -> bool:
+        return self.state == COMPLETED
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "sev-snp"
+
+    @property
+    def label(self) -> str:
+        """"SEV-SNP active", "SEV-ES only (no SNP)", ..., "cancelled", "run failed", "not run"."""
+        if self.verdict is not None:
+            return VERDICT_TITLES.get(self.verdict, self.verdict)
+        return OUTCOME_LABELS[self.state]
+
+    @property
+    def sentence(self) -> str:
+        """One line for people: the verdict, or the state, why, and that there is no verdict."""
+        if self.state == NOT_RUN:
+            return "Not run yet."
+        if self.completed:
+            after = f" (then {self.reason})" if self.reason else ""
+            return f"Verdict: {self.label}{after}."
+        why = f": {self.reason}" if self.reason else ""
+        return f"{'Run cancelled' if self.state == CANCELLED else 'Run failed'}{why}. {NO_VERDICT[0].upper()}{NO_VERDICT[1:]}."
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state": self.state, "verdict": self.verdict, "label": self.label, "reason": self.reason}
+
+
+def decide_outcome(*, guest_read: bool, verdict: str, run_failed: bool, failure: str | None,
+                   step_statuses: tuple[str, ...] = ()) -> Outcome:
+    """The one rule: a verdict only when the guest's dmesg was read to its end; otherwise the run was
+    cancelled (a step was cancelled by the user) or failed (a step failed or timed out, or the guest
+    printed no log)."""
+    if guest_read:
+        return Outcome(COMPLETED, verdict, failure if run_failed else None)
+    cancelled = "cancelled" in step_statuses or (failure or "").startswith("cancelled")
+    if cancelled:
+        return Outcome(CANCELLED, None, failure)
+    return Outcome(RUN_FAILED, None, failure or "the guest's dmesg was not read")
+
 
 
 @dataclass(frozen=True)
@@ -105,14 +178,23 @@ class Verification:
     measurement: MeasurementResult | None = None
     #: The report's signature against AMD's chain (verify/attestation.py), once the user asked for the check.
     signature: SignatureCheck | None = None
+    #: The guest's dmesg was read to its end (its end marker came, with exit status 0); None: a kernel log
+    #: given as a file (read) or a result from before this field (judged from ``run_failed``).
+    guest_read: bool | None = None
 
     @property
     def verdict(self) -> str:
+        """The guest log parser's verdict, "none" also when nothing was read: what the run obtained is
+        :attr:`outcome` (a verdict only when it completed)."""
         return self.guest.verdict
 
     @property
+    def outcome(self) -> Outcome:
+        return outcome_of(self)
+
+    @property
     def ok(self) -> bool:
-        return self.guest.verdict == "sev-snp"
+        return self.outcome.ok
 
     @property
     def exit_code(self) -> int:
@@ -123,9 +205,13 @@ class Verification:
         return self.attestation.report
 
     def to_json(self) -> dict[str, Any]:
+        outcome = self.outcome
         out: dict[str, Any] = {
-            "verdict": self.verdict,
-            "verdict_title": self.guest.title,
+            # null when the run did not complete: no guest log was read (see "outcome").
+            "verdict": outcome.verdict,
+            "verdict_title": outcome.label,
+            "outcome": outcome.to_json(),
+            "guest_read": outcome.completed,
             "features": list(self.guest.features),
             "signals": [s.to_json() for s in self.guest.signals],
             "notes": list(self.guest.notes),
@@ -147,6 +233,47 @@ class Verification:
             out["report"] = self.attestation.report.to_json()
             out["report_raw"] = self.attestation.report.raw.hex()
         return out
+
+
+def _guest_read(v: Verification) -> bool:
+    if v.guest_read is not None:
+        return v.guest_read
+    return v.source == "file" or not v.run_failed or v.guest.line_count > 0
+
+
+def outcome_of(verification: Verification | None) -> Outcome:
+    """What a verification obtained (``not-run`` for None)."""
+    if verification is None:
+        return Outcome(NOT_RUN)
+    v = verification
+    return decide_outcome(guest_read=_guest_read(v), verdict=v.guest.verdict, run_failed=v.run_failed,
+                          failure=v.failure, step_statuses=tuple(s.status for s in v.steps))
+
+
+def outcome_from_json(data: Any) -> Outcome:
+    """The outcome of a saved or exported result (:meth:`Verification.to_json`), including one saved
+    before outcomes existed: judged by the same rule from what it holds."""
+    if not isinstance(data, dict):
+        return Outcome(NOT_RUN)
+    saved = data.get("outcome")
+    if isinstance(saved, dict):
+        try:
+            return Outcome(str(saved.get("state")), saved.get("verdict"), saved.get("reason"))
+        except ValueError:
+            pass
+    verdict = data.get("verdict")
+    run_failed = bool(data.get("run_failed"))
+    signals = data.get("signals") or []
+    found = any(isinstance(s, dict) and s.get("found") for s in signals) or bool(data.get("features"))
+    guest_read = data.get("guest_read")
+    if not isinstance(guest_read, bool):
+        guest_read = data.get("source") == "file" or not run_failed or found
+    steps = data.get("steps") or []
+    statuses = tuple(str(s.get("status")) for s in steps if isinstance(s, dict))
+    if guest_read and verdict not in VERDICT_TITLES:
+        guest_read = False
+    return decide_outcome(guest_read=guest_read, verdict=str(verdict), run_failed=run_failed,
+                          failure=data.get("failure"), step_statuses=statuses)
 
 
 def _error_lines(text: str) -> tuple[str, ...]:
@@ -271,4 +398,4 @@ def from_dmesg_text(text: str, source: str = "file") -> Verification:
         attestation = analyse_attestation(text, None)
     else:
         attestation = Attestation(NOT_ATTEMPTED, None, "Only a kernel log was given: no attestation report.")
-    return Verification(source=source, guest=guest, attestation=attestation)
+    return Verification(source=source, guest=guest, attestation=attestation, guest_read=True)

@@ -404,7 +404,10 @@ class VerifyRun:
 
         text = self.captured()
         guest, attestation = analyse_run_output(text, plan.report_data, attempted=options.attest)
-        if not split_output(text).structured:
+        guest_out = split_output(text)
+        # The guest's dmesg counts as read only when its end marker came with exit status 0.
+        guest_read = guest_out.structured and guest_out.dmesg_exit == 0
+        if not guest_out.structured:
             # The guest script never started (ctr failed first): there is no guest log to judge.
             guest = parse_guest_log("")
         if run_outcome is None:
@@ -434,6 +437,7 @@ class VerifyRun:
             failure=failure,
             demo=options.demo,
             extra={"hints": hints, "guide_commands": list(plan.guide_commands)},
+            guest_read=guest_read,
             measurement=for_report(attestation.report, options.demo),
         )
         if save:

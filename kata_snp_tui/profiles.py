@@ -59,6 +59,7 @@ class Profile:
     qemu: str                # what QEMU it expects, human text
     qemu_min_upstream: str | None   # e.g. "9.1" for upstream QEMU; None when a fork is built
     kernel_hashes: bool      # Kata passes kernel-hashes=on (AMDSEV.fd) -- False for 3.2.x
+    cmdline_rules: str       # the kernel command line rules of its Kata line (assets/kata_kernel_cmdline.toml)
 
     @property
     def kata_range(self) -> str:
@@ -103,6 +104,12 @@ class ProfileChoice:
     def line(self) -> str:
         """One line for build/config output, the screens and the report."""
         return f"Profile: {self.profile.id} ({self.profile.title}): {self.reason}"
+
+    @property
+    def knows_kata(self) -> bool:
+        """The choice rests on a Kata the user named or has (--profile, installed, checkout, the file's
+        base), not only on the host kernel's kind: then it may decide how that Kata launches a guest."""
+        return self.source != "default"
 
     @property
     def short(self) -> str:

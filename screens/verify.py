@@ -233,6 +233,10 @@ class VerifyScreen(Screen):
             self.notify("A run is already going; c cancels it.", severity="warning", timeout=3)
             return
         assert self.options is not None
+        choice = getattr(self.app.session, "profile_choice", None)  # type: ignore[attr-defined]
+        # the session's profile decides how the expected launch measurement is computed, when it rests on a Kata
+        self.options = replace(self.options, profile=choice.profile.id if choice is not None and choice.knows_kata
+                               else None)
         problems = self.options.problems()
         if problems:
             self.notify(problems[0], severity="error")

@@ -342,3 +342,44 @@ def test_kernel_hashes_from_a_profile_then_the_firmware_name(tmp_path: Path) -> 
     assert i.kernel_hashes is True and "AMDSEV.fd" in i.origins["kernel_hashes"]
     i = resolve_inputs(None, Overrides(ovmf=str(ovmf), kernel_hashes=False, profile=Guide()))
     assert i.origins["kernel_hashes"] == "--kernel-hashes"
+
+
+# ------------------------------------------------------------------ the session's profile decides
+
+
+def test_the_real_profiles_decide_hashes_and_command_line_rules(tmp_path: Path) -> None:
+    """guide-3.2 (Kata 3.2: no kernel hashes, nr_cpus=) and upstream (4.1.0: kernel hashes, no nr_cpus=)."""
+    from kata_snp_tui.profiles import get_profile
+
+    ovmf = fixture(tmp_path, "ovmf_AmdSev_suffix", "AMDSEV.fd")
+    text = f'[hypervisor.qemu]\nfirmware = "{ovmf}"\nkernel = "/k"\ninitrd = "/i"\ndefault_vcpus = 2\n'
+    guide = resolve_inputs(settings_from_toml(text), Overrides(profile=get_profile("guide-3.2")))
+    assert guide.kernel_hashes is False and guide.origins["kernel_hashes"] == "profile guide-3.2"
+    upstream = resolve_inputs(settings_from_toml(text), Overrides(profile=get_profile("upstream")))
+    assert upstream.kernel_hashes is True and upstream.origins["kernel_hashes"] == "profile upstream"
+    assert upstream.append is not None and "nr_cpus" not in upstream.append
+    assert "Kata 3.32.0 and later" in upstream.origins["append"]
+    # without a profile: the firmware name, and the 3.2 rules
+    plain = resolve_inputs(settings_from_toml(text), Overrides())
+    assert plain.append is not None and "nr_cpus=2" in plain.append and "AMDSEV.fd" in plain.origins["kernel_hashes"]
+
+
+def test_cli_profile_option_decides_kernel_hashes(tmp_path: Path) -> None:
+    """`report --measure --profile guide-3.2` on AMDSEV.fd: the guide's Kata 3.2 passes no kernel hashes, so
+    the expected digest is the firmware's alone (the published vector), though the file name says AmdSev."""
+    ovmf = fixture(tmp_path, "ovmf_AmdSev_suffix", "AMDSEV.fd")
+    config = tmp_path / "configuration.toml"
+    config.write_text(f'[hypervisor.qemu]\nfirmware = "{ovmf}"\nkernel = "/k"\ndefault_vcpus = 1\n')
+    expected = VECTORS[3][6]  # test_snp_without_kernel_feature_snp_only
+    done = _cli(_report(tmp_path, expected), "--measure", "--config", config, "--profile", "guide-3.2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "kernel hashes off (profile guide-3.2)" in done.stdout
+    done = _cli(_report(tmp_path, expected), "--measure", "--config", config, "--profile", "nope")
+    assert done.returncode == 2 and "nope" in done.stderr
+
+
+def test_verify_options_carry_the_profile_to_the_measurement() -> None:
+    from kata_snp_tui.verify.run import VerifyOptions
+
+    assert VerifyOptions(profile="upstream").problems() == []
+    assert "unknown profile" in VerifyOptions(profile="nope").problems()[0]

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="the report file ('-' for standard input)")
     parser.add_argument("--json", action="store_true", help="print the fields as JSON")
     report_measure.add_arguments(parser)
+    from kata_snp_tui.cli import add_profile_argument
+
+    add_profile_argument(parser, subcommand=True)
     report_verify.add_arguments(parser)
 
 

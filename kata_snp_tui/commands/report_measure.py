@@ -94,8 +94,23 @@ def compare(args: argparse.Namespace, report: AttestationReport) -> MeasurementR
         raise UserError(f"--vcpus must be at least 1, not {args.vcpus}")
     overrides = Overrides(ovmf=args.ovmf, kernel=args.kernel, initrd=args.initrd, append=args.append,
                           vcpus=args.vcpus, vcpu_type=args.vcpu_type, guest_features=args.guest_features,
-                          kernel_hashes=args.kernel_hashes, cmdline_rules=args.cmdline_rules)
+                          kernel_hashes=args.kernel_hashes, cmdline_rules=args.cmdline_rules,
+                          profile=_profile(args))
     return compare_with_config(report.measurement, overrides, args.config)
+
+
+def _profile(args: argparse.Namespace):  # -> Profile | None
+    """The profile whose Kata launches the guest (kernel hashes, command line rules): --profile, else
+    chosen as build and config choose it; not needed when both are given as options."""
+    if args.kernel_hashes is not None and args.cmdline_rules is not None and getattr(args, "profile", None) is None:
+        return None
+    from kata_snp_tui.build_state import workspace_for
+    from kata_snp_tui.profiles import choose_for
+
+    choice = choose_for("live", None, workspace_for(False), getattr(args, "profile", None))
+    # A profile guessed from the kernel alone says nothing of the Kata that launched the guest: then kernel
+    # hashes are inferred from the configured firmware instead.
+    return choice.profile if choice.knows_kata else None
 
 
 def text_lines(result: MeasurementResult) -> list[str]:

@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=600.0, metavar="S",
                         help="seconds each ctr command may take (default 600)")
     parser.add_argument("--no-cni", action="store_true", help="run without --cni")
+    from kata_snp_tui.cli import add_profile_argument
+
+    add_profile_argument(parser, subcommand=True)
 
 
 def _read_log(name: str) -> str:
@@ -58,6 +61,14 @@ def _parse_report_data(value: str | None) -> bytes | None:
     if len(data) > 64:
         raise UserError(f"--report-data is {len(data)} bytes; at most 64")
     return data.ljust(64, b"\0")
+
+
+def _profile_choice(args: argparse.Namespace, demo: bool):  # -> ProfileChoice
+    """The session's profile, chosen as build and config choose it (it decides the expected measurement)."""
+    from kata_snp_tui.build_state import workspace_for
+    from kata_snp_tui.profiles import choose_for
+
+    return choose_for("demo" if demo else "live", None, workspace_for(demo), getattr(args, "profile", None))
 
 
 def print_text(verification: object) -> None:
@@ -95,6 +106,11 @@ def print_text(verification: object) -> None:
             print(f"report_data matches the request: {'yes' if att.report_data_matches else 'NO'}")
         for label, value in describe(att.report):
             print(f"  {label:<18}  {value}")
+    if v.measurement is not None:
+        from kata_snp_tui.commands.report_measure import text_lines
+
+        for line in text_lines(v.measurement):
+            print(line)
     for hint in v.extra.get("hints", []):
         print(f"known error: {hint['title']}")
         if hint.get("fix"):
@@ -109,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         from kata_snp_tui.verify.run import VerifyOptions, run_headless
 
+        demo = bool(args.verify_demo or getattr(args, "demo", False))
+        choice = _profile_choice(args, demo)
+        if not args.json:
+            print(choice.line)
         options = VerifyOptions(
             image=args.image,
             runtime=args.runtime,
@@ -118,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
             vmpl=args.vmpl,
             timeout=args.timeout,
             cni=not args.no_cni,
-            demo=bool(args.verify_demo or getattr(args, "demo", False)),
+            demo=demo,
+            profile=choice.profile.id if choice.knows_kata else None,
         )
         options.validate()
         verification = run_headless(options, echo=not args.json)

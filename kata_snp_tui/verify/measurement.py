@@ -242,6 +242,12 @@ def kernel_hashes_from_profile(profile: Any) -> tuple[bool, str] | None:
     return None
 
 
+def _profile_rules(profile: Any) -> str | None:
+    """The command line rules a profile names (None: no profile, or a name this file does not know)."""
+    name = getattr(profile, "cmdline_rules", None)
+    return name if isinstance(name, str) and name in cmdline_rule_names() else None
+
+
 def infer_kernel_hashes(firmware: str | None) -> tuple[bool, str]:
     """Kernel hashes on/off for a firmware path, and why."""
     name = Path(firmware).name if firmware else ""
@@ -319,7 +325,7 @@ def resolve_inputs(settings: KataSettings | None, overrides: Overrides | None = 
                                    "dm-verity) parameters this tool does not rebuild; give the command line "
                                    "QEMU got with --append (`-append` in `ps -o args= -C qemu-system-x86_64`)")
         else:
-            rules = cmdline_rules(o.cmdline_rules or "3.2")
+            rules = cmdline_rules(o.cmdline_rules or _profile_rules(o.profile) or "3.2")
             append = kata_cmdline(s, vcpus, rules)
             origins["append"] = f"rebuilt from the configuration with {rules.title} rules"
             notes.append("The kernel command line was rebuilt from the configuration. Kata also adds fips=1 on "
@@ -538,14 +544,15 @@ def demo_result(reported: bytes) -> MeasurementResult:
     return unknown(reported, DEMO_REASON, "demo")
 
 
-def for_report(report: Any, demo: bool = False) -> MeasurementResult | None:
+def for_report(report: Any, demo: bool = False, profile: Any = None) -> MeasurementResult | None:
     """The comparison for a report the Verify stage obtained (an AttestationReport, or None): the demo's is
-    unknown by design; a live one is computed from the configuration Kata uses on this machine."""
+    unknown by design; a live one is computed from the configuration Kata uses on this machine, with the
+    session's profile (kata_snp_tui.profiles.Profile) deciding kernel hashes and command line rules."""
     if report is None:
         return None
     if demo or getattr(report, "is_demo", False):
         return demo_result(report.measurement)
-    return compare_with_config(report.measurement)
+    return compare_with_config(report.measurement, Overrides(profile=profile))
 
 
 def load_settings(path: Path) -> KataSettings:

@@ -93,6 +93,9 @@ class VerifyOptions:
     pull: bool = True
     #: Demo replay speed factor (None: ``$KATA_SNP_TUI_DEMO_SPEED`` or 1).
     demo_speed: float | None = None
+    #: The session's build profile id (kata_snp_tui.profiles): it decides how the expected launch
+    #: measurement is computed (kernel hashes, command line rules). None: inferred from the firmware.
+    profile: str | None = None
 
     def problems(self) -> list[str]:
         out: list[str] = []
@@ -108,6 +111,11 @@ class VerifyOptions:
             out.append("vmpl must be 0..3")
         if not self.timeout > 0:
             out.append("timeout must be more than 0 seconds")
+        if self.profile is not None:
+            from kata_snp_tui.profiles import profile_ids
+
+            if self.profile not in profile_ids():
+                out.append(f"unknown profile {self.profile!r} (known: {', '.join(profile_ids())})")
         return out
 
     def validate(self) -> None:
@@ -438,7 +446,7 @@ class VerifyRun:
             demo=options.demo,
             extra={"hints": hints, "guide_commands": list(plan.guide_commands)},
             guest_read=guest_read,
-            measurement=for_report(attestation.report, options.demo),
+            measurement=for_report(attestation.report, options.demo, _profile(options.profile)),
         )
         if save:
             from kata_snp_tui.verify.result import save_last
@@ -523,3 +531,11 @@ __all__ = [
     "run_headless",
     "with_image",
 ]
+
+
+def _profile(profile_id: str | None):  # -> Profile | None
+    if profile_id is None:
+        return None
+    from kata_snp_tui.profiles import get_profile
+
+    return get_profile(profile_id)

@@ -14,8 +14,8 @@ from kata_snp_tui.checks.runner import INTERNAL_ERROR
 WS = Path("/home/dev/kata-snp-workspace")
 
 
-def check(builder: HostBuilder, workspace: Path = WS) -> CheckReport:
-    report = run_checks(open_snapshot(builder.build()), workspace=workspace)
+def check(builder: HostBuilder, workspace: Path = WS, profile: str | None = None) -> CheckReport:
+    report = run_checks(open_snapshot(builder.build()), workspace=workspace, profile=profile)
     for c in report.checks:
         assert not c.summary.startswith(INTERNAL_ERROR), (c.id, c.summary)
     return report
@@ -450,7 +450,7 @@ def test_sev_unusable_asids_still_pass_sev(tmp_path: Path) -> None:
     ("something else\n", Status.FAIL, "Unrecognised"),
 ])
 def test_yq_must_be_mikefarah_341(tmp_path: Path, output: str, expected: Status, word: str) -> None:
-    report = check(HostBuilder(tmp_path).command("yq", output))
+    report = check(HostBuilder(tmp_path).command("yq", output), profile="guide-3.2")
     c = report.by_id("tool.yq")
     assert c.status is expected and word in c.summary
     assert c.affects_readiness is False and report.ready
@@ -544,9 +544,17 @@ def test_kata_installed_and_built(tmp_path: Path) -> None:
 
 
 def test_other_kata_release_warns(tmp_path: Path) -> None:
-    report = check(HostBuilder(tmp_path).command("kata-runtime", "kata-runtime  : 3.11.0\n   commit   : x\n"))
+    report = check(HostBuilder(tmp_path).command("kata-runtime", "kata-runtime  : 3.11.0\n   commit   : x\n"),
+                   profile="guide-3.2")
     c = report.by_id("kata.runtime")
     assert c.status is Status.WARN and "3.2" in c.summary
+
+
+def test_yq_v4_is_what_the_upstream_profile_wants(tmp_path: Path) -> None:
+    v4 = "yq (https://github.com/mikefarah/yq/) version v4.44.5\n"
+    assert check(HostBuilder(tmp_path).command("yq", v4), profile="upstream").by_id("tool.yq").status is Status.PASS
+    old = check(HostBuilder(tmp_path).command("yq", "yq version 3.4.1\n"), profile="upstream").by_id("tool.yq")
+    assert old.status is Status.FAIL and "v4" in old.remedy
 
 
 def test_a_check_that_raises_becomes_a_warning(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from kata_snp_tui.atomic import Backup
 from kata_snp_tui.config.diff import side_by_side
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.screens.diff_view import DiffView
+from kata_snp_tui.screens.ordered_keys import OrderedInput
 from kata_snp_tui.screens.status_style import asset_css
 
 
@@ -73,7 +74,7 @@ class PathsDialog(ModalScreen[dict[str, str] | None]):
             yield Static("Defaults are where the build stage puts things. Enter applies, Escape cancels.", classes="dialog-body")
             for name, label, value in self._fields:
                 yield Label(escape(label), classes="dialog-field-label")
-                field = Input(value=value, id=f"path-{name}")
+                field = OrderedInput(value=value, id=f"path-{name}")
                 field.cursor_blink = False
                 yield field
             with Horizontal(classes="dialog-buttons"):

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from kata_snp_tui.screens.ordered_keys import OrderedInput
+
 
 class PasswordScreen(ModalScreen[str | None]):
     """Dismisses with the password, or None when the user cancels (Escape)."""
@@ -38,7 +40,7 @@ class PasswordScreen(ModalScreen[str | None]):
             yield Static(self.reason, id="password-reason", markup=False)
             if self.error:
                 yield Static(self.error, id="password-error", markup=False)
-            yield Input(password=True, placeholder="password", id="password-input")
+            yield OrderedInput(password=True, placeholder="password", id="password-input")
             yield Static(
                 "Enter: use it for this session's steps (kept in memory only, passed to sudo on standard input)."
                 "  Esc: cancel.",

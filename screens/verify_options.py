@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from kata_snp_tui.screens.ordered_keys import OrderedInput
 from kata_snp_tui.screens.status_style import asset_css
 from kata_snp_tui.verify.run import DEFAULT_IMAGE, PYTHON_IMAGE, VerifyOptions
 
@@ -36,15 +37,15 @@ class VerifyOptionsScreen(ModalScreen[VerifyOptions | None]):
                 yield Static("[$text-warning]Demo host: recorded runs exist only for these images (→ completes):[/]\n"
                              + "\n".join(f"  {image}" for image in self.images))
             yield Label("Image")
-            yield Input(o.image, id="opt-image", compact=True,
+            yield OrderedInput(o.image, id="opt-image", compact=True,
                         suggester=SuggestFromList(self.images, case_sensitive=False))
             yield Label("Runtime")
-            yield Input(o.runtime, id="opt-runtime", compact=True)
+            yield OrderedInput(o.runtime, id="opt-runtime", compact=True)
             yield Label("Container name")
-            yield Input(o.name, id="opt-name", compact=True)
+            yield OrderedInput(o.name, id="opt-name", compact=True)
             yield Label("Report data (fixed by the demo's recording)" if o.demo
                         else "Report data (128 hex digits; empty = random)")
-            yield Input(o.report_data.hex() if o.report_data else "", id="opt-report-data", compact=True,
+            yield OrderedInput(o.report_data.hex() if o.report_data else "", id="opt-report-data", compact=True,
                         disabled=o.demo)
             with Horizontal(id="verify-options-checks"):
                 yield Checkbox("Attestation report", o.attest, id="opt-attest", compact=True)

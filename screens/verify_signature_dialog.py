@@ -13,6 +13,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from kata_snp_tui.screens.ordered_keys import OrderedInput
 from kata_snp_tui.screens.status_style import asset_css
 from kata_snp_tui.verify.signature import KDS_PRODUCT, PRODUCTS, SignatureRequest, planned_fetch_url
 from kata_snp_tui.verify.report import AttestationReport
@@ -40,7 +41,7 @@ class SignatureDialog(ModalScreen[SignatureRequest | None]):
                          "folder ([i]snpguest fetch vcek pem DIR REPORT[/i] writes one) or from AMD's Key "
                          "Distribution Service.", id="signature-help")
             yield Label("Certificate folder (vcek.pem or .der; ark/ask optional)")
-            yield Input(p.certs_dir or "", id="signature-certs", compact=True, placeholder="empty: none")
+            yield OrderedInput(p.certs_dir or "", id="signature-certs", compact=True, placeholder="empty: none")
             yield Label("Processor")
             options = [("from the report", AUTO)] + [(KDS_PRODUCT[x], x) for x in PRODUCTS]
             yield Select(options, value=p.product or AUTO, allow_blank=False, id="signature-product", compact=True)

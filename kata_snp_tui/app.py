@@ -205,10 +205,21 @@ class KataApp(App[int]):
                 found.append(self.RUNNING_WORK.get(mode, f"Work in {mode}"))
         return found
 
+    def unsaved_edits(self) -> list[str]:
+        """Hand edits not saved yet in any stage (a screen says so with ``unsaved_edits()``)."""
+        found: list[str] = []
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                unsaved = getattr(screen, "unsaved_edits", None)
+                if callable(unsaved):
+                    found.extend(unsaved())
+        return found
+
     async def action_quit(self) -> None:
-        """Quit; while a build step or a verify run is running, ask first (quitting stops it)."""
+        """Quit; while a build step or a verify run is running, or with hand edits not saved, ask first."""
         running = self.running_work()
-        if not running:
+        unsaved = self.unsaved_edits()
+        if not running and not unsaved:
             self.exit()
             return
         from kata_snp_tui.screens.confirm import ConfirmScreen
@@ -220,6 +231,19 @@ class KataApp(App[int]):
             if stop:
                 self.exit()
 
+        if not running:
+            self.push_screen(
+                ConfirmScreen(
+                    "Quit without saving?",
+                    f"{' and '.join(unsaved)} {'is' if len(unsaved) == 1 else 'are'} not saved: quitting drops "
+                    "them (ctrl+s on the Configure stage saves).",
+                    confirm_label="Quit, drop my edits",
+                    cancel_label="Keep editing",
+                    id="quit-confirm",
+                ),
+                answered,
+            )
+            return
         what = " and ".join(running)
         self.push_screen(
             ConfirmScreen(

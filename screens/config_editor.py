@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events, on, work
@@ -40,6 +41,7 @@ from kata_snp_tui.config.writer import backups_of, can_write_directly, read_back
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.screens.change_list import STATE_MARKS, ChangeList
 from kata_snp_tui.screens.config_dialogs import ConfirmDialog, PathsDialog, RestoreDialog
+from kata_snp_tui.screens.confirm import ConfirmScreen
 from kata_snp_tui.screens.password import PasswordScreen
 from kata_snp_tui.screens.diff_view import DiffView
 from kata_snp_tui.screens.status_style import asset_css
@@ -113,6 +115,7 @@ class ConfigEditorScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#config-changes", ChangeList).border_title = "Changes"
+        self.query_one("#config-editor", TextArea).border_title = "Editing the proposed file · F8 back to the changes"
         self.query_one("#config-findings", OptionList).border_title = "Proposed file"
         self._apply_width(self.size.width or self.app.size.width)
         self.query_one("#config-file-bar", Static).update("[$text-muted]Reading the configuration…[/]")
@@ -345,24 +348,72 @@ class ConfigEditorScreen(Screen):
 
     # ------------------------------------------------------------------ user intent: changes and text
 
+    def unsaved_edits(self) -> list[str]:
+        """What quitting would lose: each file with hand edits not saved (the app asks before quitting)."""
+        self._sync_from_editor()
+        out: list[str] = []
+        for kind, model in self.models.items():
+            if model.hand_edited and model.proposed != model.original:
+                out.append("Your hand edits to " + ("the Kata configuration.toml" if kind == KATA else
+                                                     "containerd's config.toml"))
+        return out
+
+    def _unsaved_hand_edits(self) -> bool:
+        model, analysis = self.model, self.analysis
+        return bool(model is not None and model.hand_edited and analysis is not None and analysis.dirty)
+
+    def _ask_then(self, title: str, message: str, confirm_label: str, then: Callable[[], object],
+                  otherwise: Callable[[], object] | None = None) -> None:
+        """Ask before hand edits are lost (screens/confirm.py); ``then`` on yes, ``otherwise`` on no."""
+
+        def answered(go: bool | None) -> None:
+            if go:
+                then()
+            elif otherwise is not None:
+                otherwise()
+
+        self.app.push_screen(ConfirmScreen(title, message, confirm_label=confirm_label,
+                                           cancel_label="Keep my edits"), answered)
+
     @on(ChangeList.Toggled)
     def _toggled(self, event: ChangeList.Toggled) -> None:
         model = self.model
         if model is None:
             return
-        if model.toggle(event.change_id):
-            self.notify("Hand edits were dropped: this change adds or removes whole tables.", severity="warning")
-        self._analyse_now(update_editor=True)
+        change_id = event.change_id
+
+        def toggle() -> None:
+            if self.model is not None:
+                self.model.toggle(change_id)
+            self._analyse_now(update_editor=True)
+
+        if model.would_drop_edits(change_id) and self._unsaved_hand_edits():
+            self._ask_then("Drop your hand edits?",
+                           "This change adds or removes whole tables: rejecting it starts again from the file "
+                           "as loaded, without the text you edited by hand.",
+                           "Reject it, drop my edits", toggle, otherwise=lambda: self._analyse_now(update_editor=False))
+            return
+        toggle()
 
     @on(ChangeList.SetAll)
     def _set_all(self, event: ChangeList.SetAll) -> None:
         model = self.model
         if model is None:
             return
-        if model.hand_edited:
-            self.notify("Hand edits were replaced: all changes were re-applied to the file as loaded.", severity="warning")
-        model.set_all(event.accepted)
-        self._analyse_now(update_editor=True)
+        accepted = event.accepted
+
+        def set_all() -> None:
+            if self.model is not None:
+                self.model.set_all(accepted)
+            self._analyse_now(update_editor=True)
+
+        if self._unsaved_hand_edits():
+            self._ask_then("Drop your hand edits?",
+                           f"{'Accepting' if accepted else 'Rejecting'} every change re-applies them to the file as "
+                           "loaded, without the text you edited by hand.",
+                           "Drop my edits", set_all, otherwise=lambda: self._analyse_now(update_editor=False))
+            return
+        set_all()
 
     @on(OptionList.OptionHighlighted, "#config-changes")
     def _change_highlighted(self) -> None:
@@ -408,19 +459,60 @@ class ConfigEditorScreen(Screen):
         self._analyse_now(update_editor=False)
 
     def flush_pending(self) -> None:
-        """Run a pending re-diff now (tests, and before saving)."""
-        if self._debounce is not None:
-            self._debounce.stop()
-            self._debounce = None
+        """Take the text field's text and run a pending re-diff now (tests, and before saving)."""
+        synced = self._sync_from_editor()
+        if self._debounce is not None or synced:
+            if self._debounce is not None:
+                self._debounce.stop()
+                self._debounce = None
             self._analyse_now(update_editor=False)
 
+    def _sync_from_editor(self) -> bool:
+        """While editing, the text field is the truth: its Changed messages may still be queued."""
+        model = self.model
+        if model is None or not self.editing:
+            return False
+        text = self.query_one("#config-editor", TextArea).text
+        if text == model.proposed:
+            return False
+        model.set_text(text)
+        return True
+
+    def _after_typing(self, then: Callable[[], object]) -> None:
+        """Run ``then`` once every key already sent to the text field is applied. The screen's keys are
+        priority bindings: ctrl+s at the end of a burst reaches the screen before the keys typed just
+        ahead of it, so what they do waits in the field's own queue, behind those keys."""
+        editor = self.query_one("#config-editor", TextArea)
+        if self.editing:
+            editor.call_later(then)
+        else:
+            then()
+
     def action_toggle_edit(self) -> None:
+        self._after_typing(self._toggle_edit)
+
+    def _toggle_edit(self) -> None:
         if self.model is None:
             return
         self.flush_pending()
         self.editing = not self.editing
+        if self.editing:
+            self._cursor_to_selected_change()
+
+    def _cursor_to_selected_change(self) -> None:
+        """F8 opens the text at the change selected in the list (its line in the proposed file)."""
+        view = self._selected_view()
+        if view is None or view.proposed_span is None:
+            return
+        editor = self.query_one("#config-editor", TextArea)
+        row = min(view.proposed_span[0], max(0, editor.document.line_count - 1))
+        editor.cursor_location = (row, 0)
+        editor.scroll_cursor_visible(center=True)
 
     def action_switch_file(self) -> None:
+        self._after_typing(self._switch_file)
+
+    def _switch_file(self) -> None:
         self.flush_pending()
         self.kind = CONTAINERD if self.kind == KATA else KATA
 
@@ -432,6 +524,10 @@ class ConfigEditorScreen(Screen):
         self.refresh_bindings()
 
     def action_paths(self) -> None:
+        self._after_typing(self._paths)
+
+    def _paths(self) -> None:
+        self.flush_pending()
         model, target = self.model, self.target
         if model is None or target is None:
             self.notify("No file is loaded.", severity="warning")
@@ -451,11 +547,17 @@ class ConfigEditorScreen(Screen):
         self.app.push_screen(PathsDialog(fields), done)
 
     def action_reload(self) -> None:
+        self._after_typing(self._reload)
+
+    def _reload(self) -> None:
+        self.flush_pending()
         if self.targets is None:
             return
-        model = self.model
-        if model is not None and (self.analysis and self.analysis.dirty and model.hand_edited):
-            self.notify("Reloaded from disk: your hand edits were dropped.", severity="warning")
+        if self._unsaved_hand_edits():
+            self._ask_then("Reload from disk?",
+                           "Your hand edits to the proposed file are not saved: reloading drops them.",
+                           "Reload, drop my edits", lambda: self._load(self.kind, privileged=True))
+            return
         self._load(self.kind, privileged=True)
 
     # ------------------------------------------------------------------ sudo
@@ -494,6 +596,9 @@ class ConfigEditorScreen(Screen):
     # ------------------------------------------------------------------ save, restore, install
 
     def action_save(self) -> None:
+        self._after_typing(self._save_now)
+
+    def _save_now(self) -> None:
         self.flush_pending()
         self._save()
 
@@ -576,6 +681,10 @@ class ConfigEditorScreen(Screen):
         self._after_change(kind)
 
     def action_restore(self) -> None:
+        self._after_typing(self._restore_now)
+
+    def _restore_now(self) -> None:
+        self.flush_pending()
         self._restore()
 
     @work(exclusive=True, group="config-save", exit_on_error=False)
@@ -608,7 +717,9 @@ class ConfigEditorScreen(Screen):
         if choice is None:
             return
         ok = await self.app.push_screen_wait(
-            ConfirmDialog("Restore this backup?", f"Replace {path} with\n{choice}?\nThe current file is backed up first.", yes="Restore")
+            ConfirmDialog("Restore this backup?", f"Replace {path} with\n{choice}?\nThe current file is backed up first."
+                          + ("\nYour unsaved hand edits are dropped." if self._unsaved_hand_edits() else ""),
+                          yes="Restore")
         )
         if not ok:
             return
@@ -639,7 +750,7 @@ class ConfigEditorScreen(Screen):
             self._load(self.kind)
 
     def action_install(self) -> None:
-        self._install()
+        self._after_typing(self._install)
 
     @work(exclusive=True, group="config-save", exit_on_error=False)
     async def _install(self) -> None:

@@ -132,6 +132,7 @@ async def test_editing_flags_invalid_toml_and_save_refuses() -> None:
         await pilot.press("f8")
         editor = screen.query_one("#config-editor", TextArea)
         assert pilot.app.focused is editor
+        editor.move_cursor((0, 0))  # F8 opens at the selected change (tests/test_issue11_editor.py)
         await pilot.press("down", "down", "end")  # real cursor keys reach the editor
         assert editor.cursor_location == (2, len(editor.document.get_line(2)))
         editor.move_cursor((14, len(editor.document.get_line(14))))

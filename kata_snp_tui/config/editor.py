@@ -98,6 +98,11 @@ class EditorModel:
         self._repatch()
         return True
 
+    def would_drop_edits(self, change_id: str) -> bool:
+        """Would toggling this change throw away the hand edits? (Rejecting a change that cannot be
+        undone line by line, as containerd's whole tables, re-patches the file as loaded.)"""
+        return self.hand_edited and change_id in self.accepted and not self.target.can_revert
+
     def set_all(self, accepted: bool) -> None:
         self.accepted = {c.id for c in self.target.changes} if accepted else set()
         self.hand_edited = False

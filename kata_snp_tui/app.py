@@ -86,6 +86,8 @@ class KataApp(App[int]):
     checks_version: reactive[int] = reactive(0)
     #: True while the host checks run.
     checks_running: reactive[bool] = reactive(False)
+    #: Bumped when the session's build progress was read from the state folder (the welcome screen).
+    progress_version: reactive[int] = reactive(0)
 
     def __init__(
         self,
@@ -109,6 +111,7 @@ class KataApp(App[int]):
 
     def on_mount(self) -> None:
         self._load_theme()
+        self._read_build_progress()
         if self._run_checks_on_start:
             self.refresh_checks()
 
@@ -121,7 +124,11 @@ class KataApp(App[int]):
 
     @work(thread=True, exclusive=True, group="host-checks", exit_on_error=False, description="Host checks")
     def _run_checks_worker(self) -> CheckReport:
-        return run_checks(self.host, profile=self.profile_choice())
+        from kata_snp_tui.build_state import shown_workspace
+
+        options = self.session.extras.get("build.options", {})
+        workspace = shown_workspace(self.source.kind == "demo", options.get("workspace"))
+        return run_checks(self.host, workspace=workspace, profile=self.profile_choice())
 
     def profile_choice(self):  # -> ProfileChoice; called from workers (it may run probes on the live host)
         """The session's build profile: --profile, else chosen from the host's Kata, its checkout, its kernel."""
@@ -138,6 +145,25 @@ class KataApp(App[int]):
                 else:
                     self.session.profile_choice = choose_profile(self.host, workspace, self.profile_override)
             return self.session.profile_choice
+
+    @work(thread=True, exclusive=True, group="build-progress", exit_on_error=False, description="Reading the build progress")
+    def _read_build_progress(self) -> None:
+        """What an earlier run of the Build stage left (the welcome screen says it before F4 is opened)."""
+        from kata_snp_tui.build_state import persisted_step_states, workspace_for
+        from kata_snp_tui.recipe import load_recipe
+
+        choice = self.profile_choice()
+        demo = self.source.kind == "demo"
+        workspace = workspace_for(demo, self.session.extras.get("build.options", {}).get("workspace"))
+        steps = load_recipe(choice.profile.recipe_path).resolve(workspace, {})
+        states = persisted_step_states(demo, workspace, [s.id for s in steps])
+        if states is not None:
+            self.call_from_thread(self._set_build_progress, states)
+
+    def _set_build_progress(self, states: object) -> None:
+        if self.session.build_states is None:  # the Build screen's own copy, when it is open, wins
+            self.session.build_states = states
+            self.progress_version += 1
 
     def set_checks(self, report: CheckReport) -> None:
         self.session.checks = report

@@ -142,6 +142,23 @@ def demo_workspace() -> Path:
     return paths.ensure_private_dir(paths.state_dir() / "demo" / "workspace")
 
 
+def recorded_demo_workspace() -> Path:
+    """The workspace of the recorded demo host (assets/demo/demo.toml): the paths the demo shows."""
+    import tomllib
+    from importlib.resources import files
+
+    data = tomllib.loads((files("kata_snp_tui.assets") / "demo" / "demo.toml").read_text(encoding="utf-8"))
+    return Path(str(data["workspace"]))
+
+
+def shown_workspace(demo: bool, workspace: Path | str | None = None) -> Path:
+    """The workspace whose paths host checks and the Configure stage name: the recorded host's for the
+    demo, else the one given or ``paths.default_workspace()``."""
+    if demo:
+        return recorded_demo_workspace()
+    return Path(workspace).expanduser() if workspace else paths.default_workspace()
+
+
 def workspace_for(demo: bool, workspace: Path | str | None = None) -> Path:
     """The build workspace: the demo's own, the one given, or ``paths.default_workspace()``."""
     if demo:
@@ -348,3 +365,17 @@ class BuildState:
             if interrupted:
                 self.save()
         return interrupted
+
+
+def persisted_step_states(demo: bool, workspace: Path, step_ids: list[str],
+                          build_paths: BuildPaths | None = None) -> StepStates | None:
+    """What an earlier run left for this workspace, for the welcome screen and the report before the Build
+    stage is opened (None: no step was ever run here). Nothing is created or written."""
+    bp = build_paths or BuildPaths.default(demo=demo)
+    path = bp.state_file(workspace)
+    if not path.exists():
+        return None
+    state = BuildState(path=path, workspace=Path(workspace))
+    state.load()
+    states = state.step_states(step_ids)
+    return states if any(r.status is not StepStatus.PENDING for r in states.values()) else None

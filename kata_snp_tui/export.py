@@ -126,20 +126,26 @@ def build_steps(states: Any, titles: dict[str, str] | None = None) -> list[dict[
     return out
 
 
-def _recipe_titles() -> tuple[list[str], dict[str, str]]:
-    """Step ids in recipe order and their titles, when the recipe module is there."""
+def _recipe_titles(profile: Any = None, workspace: Path | str | None = None) -> tuple[list[str], dict[str, str]]:
+    """Step ids in recipe order and their titles as the Build screen shows them: the profile's recipe
+    (kata_snp_tui.profiles.Profile; None: the guide's) resolved for the workspace, so no ``{kata_version}``
+    placeholder is left in a title."""
     try:
-        from kata_snp_tui import recipe as recipe_mod
+        from kata_snp_tui.paths import default_workspace
+        from kata_snp_tui.recipe import load_recipe
 
-        loader = getattr(recipe_mod, "load_recipe", None) or getattr(recipe_mod, "builtin_recipe", None)
-        if loader is None:
-            return [], {}
-        recipe = loader()
-        steps = getattr(recipe, "steps", recipe)
-        order = [str(getattr(s, "id")) for s in steps]
-        return order, {str(getattr(s, "id")): str(getattr(s, "title", "")) for s in steps}
-    except Exception:  # noqa: BLE001 - the report must not fail because another stage changed its API
+        recipe = load_recipe(profile.recipe_path if profile is not None else None)
+        steps = recipe.resolve(Path(workspace) if workspace else default_workspace(), {})
+        order = [s.id for s in steps]
+        return order, {s.id: s.title for s in steps}
+    except Exception:  # noqa: BLE001 - a broken recipe must not stop the report: ids stand in for titles
         return [], {}
+
+
+def _profile_json(choice: Any) -> dict[str, Any] | None:
+    """The profile in use and why (a kata_snp_tui.profiles.ProfileChoice), or None."""
+    to_json = getattr(choice, "to_json", None)
+    return to_json() if callable(to_json) else None
 
 
 def _ordered(steps: list[dict[str, Any]], order: list[str]) -> list[dict[str, Any]]:
@@ -200,6 +206,8 @@ class SessionData:
     config: Any
     verification: dict[str, Any] | None
     started_at: datetime | None = None
+    #: The profile in use and why (ProfileChoice.to_json()).
+    profile: dict[str, Any] | None = None
 
 
 def document(data: SessionData) -> dict[str, Any]:
@@ -218,6 +226,7 @@ def document(data: SessionData) -> dict[str, Any]:
             "source": data.source.describe(),
             "demo": data.source.kind == "demo",
         },
+        "profile": data.profile,
         "checks": _checks_json(data.checks),
         "known_issues": _known_issues(data.host, data.checks),
         "build": {"workspace": data.build_workspace, "steps": data.build},
@@ -234,12 +243,13 @@ def document(data: SessionData) -> dict[str, Any]:
 def from_session(session: Any, now: Callable[[], datetime] | None = None) -> dict[str, Any]:
     """The report of a TUI session (its Session object)."""
     clock = now or getattr(session, "clock", None) or (lambda: datetime.now(timezone.utc))
-    order, titles = _recipe_titles()
-    steps = _ordered(build_steps(getattr(session, "build_states", None), titles), order)
     workspace = None
     states = getattr(session, "build_states", None)
     if states is not None and getattr(states, "workspace", None) is not None:
         workspace = str(states.workspace)
+    choice = getattr(session, "profile_choice", None)
+    order, titles = _recipe_titles(getattr(choice, "profile", None), workspace)
+    steps = _ordered(build_steps(states, titles), order)
     verification = getattr(session, "verification", None)
     if verification is None:
         verification = (getattr(session, "extras", {}) or {}).get("verification")
@@ -254,11 +264,12 @@ def from_session(session: Any, now: Callable[[], datetime] | None = None) -> dic
             config=_config_json(getattr(session, "config_applied", None)),
             verification=_verification_json(verification),
             started_at=getattr(session, "started_at", None),
+            profile=_profile_json(choice),
         )
     )
 
 
-def _persisted_build(demo: bool) -> tuple[list[dict[str, Any]], str | None]:
+def _persisted_build(demo: bool, profile: Any = None) -> tuple[list[dict[str, Any]], str | None]:
     try:
         from kata_snp_tui.build_state import BuildPaths, BuildState
 
@@ -276,7 +287,7 @@ def _persisted_build(demo: bool) -> tuple[list[dict[str, Any]], str | None]:
             return [], str(workspace)
         state = BuildState(path=state_file, workspace=workspace)
         state.load()
-        order, titles = _recipe_titles()
+        order, titles = _recipe_titles(profile, workspace)
         return _ordered(build_steps(state.snapshot(), titles), order), str(workspace)
     except Exception:  # noqa: BLE001 - no build stage, or a newer format: report without it
         return [], None
@@ -295,6 +306,17 @@ def _persisted_config() -> Any:
     return None
 
 
+def _choose_profile(source: HostSource, host: Host) -> Any:
+    """The profile the wizard would use on this host (None when it cannot be chosen)."""
+    try:
+        from kata_snp_tui.build_state import workspace_for
+        from kata_snp_tui.profiles import choose_profile
+
+        return choose_profile(host, workspace_for(source.kind == "demo"))
+    except Exception:  # noqa: BLE001 - a report without the profile line rather than no report
+        return None
+
+
 def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None = None,
              checks: CheckReport | None = None, problems: list[str] | None = None) -> dict[str, Any]:
     """The report for ``kata-snp-tui export``: fresh host checks plus what the state folder holds.
@@ -308,9 +330,12 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
     if checks is None:
         from kata_snp_tui.checks import run_checks
 
-        checks = run_checks(host)
+        from kata_snp_tui.build_state import shown_workspace
+
+        checks = run_checks(host, workspace=shown_workspace(source.kind == "demo"))
     clock = now or (lambda: datetime.now(timezone.utc))
-    steps, workspace = _persisted_build(demo=source.kind == "demo")
+    choice = _choose_profile(source, host)
+    steps, workspace = _persisted_build(demo=source.kind == "demo", profile=getattr(choice, "profile", None))
     last = load_last(warnings)
     if last is not None:
         last = {k: v for k, v in last.items() if k not in ("format", "version")}
@@ -329,6 +354,7 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
             # The state folder's configuration change is this machine's; the demo never writes one.
             config=None if source.kind == "demo" else _config_json(_persisted_config()),
             verification=last,
+            profile=_profile_json(choice),
         )
     )
     if warnings:
@@ -368,8 +394,11 @@ def to_markdown(doc: dict[str, Any]) -> str:
         f"- Tool: kata-snp-tui {doc.get('tool_version')}",
         f"- Host: {host.get('label')}",
         f"- Source: {host.get('source')}",
-        "",
     ]
+    profile = doc.get("profile")
+    if isinstance(profile, dict):
+        lines.append(f"- Profile: {profile.get('id')} ({profile.get('title')}): {profile.get('reason')}")
+    lines.append("")
     for warning in doc.get("warnings") or []:
         lines += [f"> **Warning:** {warning}", ""]
 

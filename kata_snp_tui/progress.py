@@ -23,26 +23,65 @@ def _checks_summary(session: Session, running: bool) -> tuple[str, str]:
     counts = report.counts()
     if report.ready:
         warn = f", {counts['warn']} warning(s)" if counts["warn"] else ""
-        return "done", f"ready for SNP guests ({counts['pass']} passed{warn})"
-    return "attention", f"not ready: {counts['fail']} failed, {counts['warn']} warning(s)"
+        others = report.other_failures
+        other = f" · {len(others)} other problem(s) ({', '.join(dict.fromkeys(c.group for c in others))})" if others else ""
+        return "done", f"ready for SNP guests ({counts['pass']} passed{warn}){other}"
+    # the blockers by name, as `kata-snp-tui check` says them; toolchain and other groups counted apart
+    return "attention", report.readiness_line()
+
+
+@dataclass(frozen=True)
+class BuildCounts:
+    """How many steps are in each state; a skipped step is counted as skipped, never as done, so
+    ``done + skipped + ...`` adds up to ``total`` (the Build screen and the welcome screen say it alike)."""
+
+    total: int
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    running: int = 0
+
+    @classmethod
+    def of(cls, statuses: list[str]) -> BuildCounts:
+        return cls(len(statuses), *(sum(s == name for s in statuses)
+                                    for name in ("done", "skipped", "failed", "cancelled", "running")))
+
+    @property
+    def finished(self) -> int:
+        """Done or skipped: what a later step may build on."""
+        return self.done + self.skipped
+
+    @property
+    def headline(self) -> str:
+        """"32/33 steps done · 1 skipped"."""
+        skipped = f" · {self.skipped} skipped" if self.skipped else ""
+        return f"{self.done}/{self.total} steps done{skipped}"
 
 
 def _build_summary(session: Session) -> tuple[str, str]:
     states = session.build_states  # StepStates: step id -> StepRecord, in recipe order
     if not states:
         return "pending", "no step run yet"
-    status = [record.status.value for record in states.values()]
-    done = sum(s in ("done", "skipped") for s in status)
-    if "failed" in status:
-        return "attention", f"{done}/{len(status)} steps done, a step failed"
-    if "running" in status:
-        return "running", f"{done}/{len(status)} steps done, building…"
-    return ("done" if done == len(status) else "pending"), f"{done}/{len(status)} steps done"
+    counts = BuildCounts.of([record.status.value for record in states.values()])
+    if counts.failed:
+        return "attention", f"{counts.headline}, a step failed"
+    if counts.running:
+        return "running", f"{counts.headline}, building…"
+    return ("done" if counts.finished == counts.total else "pending"), counts.headline
+
+
+_FILE_NAMES = {"kata": "Kata's configuration.toml", "containerd": "containerd's config.toml"}
 
 
 def _config_summary(session: Session) -> tuple[str, str]:
-    if session.config_applied:
-        return "done", "changes saved"
+    unsaved = [_FILE_NAMES.get(k, k) for k in session.config_unsaved]
+    saved = list(dict.fromkeys(_FILE_NAMES.get(getattr(r, "kind", ""), "a file") for r in session.config_applied))
+    if unsaved:
+        done = f"{' and '.join(saved)} saved; " if saved else ""
+        return "pending", f"{done}unsaved changes in {' and '.join(unsaved)}"
+    if saved:
+        return "done", f"saved: {' and '.join(saved)}"
     return "pending", "not saved yet"
 
 

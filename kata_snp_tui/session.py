@@ -30,6 +30,9 @@ class Session:
     verification: Any = None
     #: Stage 3's writes (kata_snp_tui.config.record.AppliedConfig: file, backup, unified diff), in order.
     config_applied: list[Any] = field(default_factory=list)
+    #: Stage 3's files whose proposed text differs from the file ("kata", "containerd"), set by the
+    #: Configure screen after every analysis: the welcome screen says which file still has unsaved changes.
+    config_unsaved: tuple[str, ...] = ()
     #: The build profile in use and why (kata_snp_tui.profiles.ProfileChoice), chosen once a session
     #: (KataApp.profile_choice): the Build and Configure stages, the welcome screen and the report show it.
     profile_choice: Any = None

@@ -27,7 +27,7 @@ from textual.widgets import Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from kata_snp_tui.atomic import ChangedOnDisk
-from kata_snp_tui.config.diff import SideBySide, side_by_side, unified_diff
+from kata_snp_tui.config.diff import SideBySide, side_by_side, unified_diff, written_labels
 from kata_snp_tui.config.discovery import install_default
 from kata_snp_tui.config.editor import ALREADY, NOT_APPLIED, UNKNOWN, WILL_CHANGE, Analysis, ChangeView, EditorModel
 from kata_snp_tui.config.loader import LoadedFile, NeedsPrivilege, load_file
@@ -224,6 +224,7 @@ class ConfigEditorScreen(Screen):
             return
         analysis = model.analyse()
         self.analysis = analysis
+        self._publish_unsaved()
         self.last_analysis_ms = analysis.elapsed_ms
         self.log(f"config: re-diff and validation took {analysis.elapsed_ms:.1f} ms")
         self._draw(analysis, update_editor)
@@ -347,6 +348,11 @@ class ConfigEditorScreen(Screen):
         diff.mark(view.current_span, view.proposed_span)
 
     # ------------------------------------------------------------------ user intent: changes and text
+
+    def _publish_unsaved(self) -> None:
+        """Which files' proposed text is not saved (the welcome screen's Configure line)."""
+        self.app.session.config_unsaved = tuple(  # type: ignore[attr-defined]
+            kind for kind in (KATA, CONTAINERD) if kind in self.models and self.models[kind].proposed != self.models[kind].original)
 
     def unsaved_edits(self) -> list[str]:
         """What quitting would lose: each file with hand edits not saved (the app asks before quitting)."""
@@ -642,7 +648,7 @@ class ConfigEditorScreen(Screen):
         except UserError as exc:
             self.notify(f"Not saved: {exc}", severity="error", timeout=10)
             return
-        diff = unified_diff(loaded.text, analysis.text, str(loaded.path))
+        diff = unified_diff(loaded.text, analysis.text, str(loaded.path), labels=written_labels(saved.backup))
         met = tuple(v.change.id for v in analysis.changes if v.state in (WILL_CHANGE, ALREADY))
         self._record(
             AppliedConfig(
@@ -735,7 +741,8 @@ class ConfigEditorScreen(Screen):
                 kind=self.kind,
                 path=str(saved.path),
                 backup=str(saved.backup) if saved.backup else None,
-                diff=unified_diff(current, restored_text, str(path)),
+                diff=unified_diff(current, restored_text, str(path),
+                                  labels=written_labels(saved.backup, f"restored from {choice}")),
                 changes=(),
                 at=self.app.session.clock(),
                 via_sudo=saved.via_sudo,

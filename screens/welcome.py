@@ -55,6 +55,7 @@ class WelcomeScreen(Screen):
     def on_mount(self) -> None:
         self.watch(self.app, "checks_version", self._refresh)
         self.watch(self.app, "checks_running", self._refresh)
+        self.watch(self.app, "progress_version", self._refresh)
 
     def on_screen_resume(self) -> None:
         self._refresh()

@@ -103,12 +103,16 @@ def test_relative_paths_are_flagged() -> None:
     assert "path-relative" in codes(BASE.replace('"/k"', '"vmlinuz"'), exists=lambda p: True)
 
 
-def test_demo_treats_build_outputs_as_present(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_answers_from_the_recorded_host_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11 item 8: the demo's path check is the recorded host's, never a guess and never this machine:
+    a proposed QEMU the recording does not have is missing, like `config check` says it."""
     monkeypatch.setenv("KATA_SNP_TUI_WORKSPACE", FIXED_WORKSPACE)
     exists = demo_exists(host_exists=lambda p: p == "/usr/share/ovmf/OVMF.fd")
     patched = patch(upstream("configuration-qemu.toml.3.2.0")).text
-    assert not [f for f in validate(patched, exists=exists).findings if f.code == "path-missing"]
+    missing = [f.message for f in validate(patched, exists=exists).findings if f.code == "path-missing"]
+    assert any("qemu-system-x86_64 does not exist" in m for m in missing)
     assert exists("/usr/share/ovmf/OVMF.fd") and not exists("/usr/bin/qemu-system-x86_64")
+    assert not demo_exists()("/")  # without a recorded host nothing exists, whatever this machine has
 
 
 def test_removed_key_is_a_note() -> None:

@@ -86,6 +86,27 @@ class CheckReport:
     def ready(self) -> bool:
         return not any(c.status is Status.FAIL and c.affects_readiness for c in self.checks)
 
+    @property
+    def blockers(self) -> list[str]:
+        """The failed host-capability checks: what stands between this host and SNP guests."""
+        return [c.id for c in self.checks if c.status is Status.FAIL and c.affects_readiness]
+
+    @property
+    def other_failures(self) -> list[CheckResult]:
+        """Failed checks outside readiness (Toolchain, Kata, Profile): needed to build, not to run."""
+        return [c for c in self.checks if c.status is Status.FAIL and not c.affects_readiness]
+
+    def readiness_line(self) -> str:
+        """"not ready: 3 blockers (a, b, c) · 6 other problems (Toolchain, Profile)", or the ready line."""
+        others = self.other_failures
+        groups = ", ".join(dict.fromkeys(c.group for c in others))
+        other = f"{len(others)} other problem{'s' if len(others) != 1 else ''} ({groups})" if others else ""
+        if self.ready:
+            return "ready for SNP guests" + (f" · {other}" if other else "")
+        blockers = self.blockers
+        line = f"not ready: {len(blockers)} blocker{'s' if len(blockers) != 1 else ''} ({', '.join(blockers)})"
+        return line + (f" · {other}" if other else "")
+
     def by_id(self, check_id: str) -> CheckResult:
         for c in self.checks:
             if c.id == check_id:

@@ -73,7 +73,7 @@ def verdict_text(report: CheckReport) -> Text:
         head = Text("READY for SNP guests", style="bold green")
         why = ": no host-capability check failed."
     else:
-        failing = [c.id for c in report.checks if c.status is Status.FAIL and c.affects_readiness]
+        failing = report.blockers
         head = Text("NOT READY for SNP guests", style="bold red")
         why = f": {len(failing)} host-capability check{'s' if len(failing) != 1 else ''} failed ({', '.join(failing)})."
     return Text.assemble(head, why, "   ", (tally, "dim"))

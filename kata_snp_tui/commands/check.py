@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
         _known_profile(profile)
     host = open_host(host_source(args))
     try:
-        report = run_checks(host, profile=profile)
+        from kata_snp_tui.build_state import shown_workspace
+
+        # the demo's paths are the recorded host's workspace, never this machine's home
+        report = run_checks(host, workspace=shown_workspace(host_source(args).kind == "demo"), profile=profile)
     finally:
         close = getattr(host, "close", None)
         if callable(close):

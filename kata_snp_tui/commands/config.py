@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kata_snp_tui.cli import add_host_arguments, add_profile_argument, host_source
-from kata_snp_tui.config.diff import unified_diff
+from kata_snp_tui.config.diff import unified_diff, written_labels
 from kata_snp_tui.config.discovery import install_default
 from kata_snp_tui.config.loader import LoadedFile, load_file
 from kata_snp_tui.config.patcher import PatchError, PatchResult
@@ -230,7 +230,7 @@ def _apply(args: argparse.Namespace, target: EditTarget, loaded: LoadedFile, res
             kind=target.kind,
             path=str(saved.path),
             backup=str(saved.backup) if saved.backup else None,
-            diff=unified_diff(loaded.text, result.text, str(loaded.path)),
+            diff=unified_diff(loaded.text, result.text, str(loaded.path), labels=written_labels(saved.backup)),
             changes=tuple(r.change.id for r in result.changes if r.status in ("apply", "met")),
             at=datetime.now(timezone.utc),
             via_sudo=saved.via_sudo,

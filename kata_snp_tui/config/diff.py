@@ -89,13 +89,23 @@ def side_by_side(before: str, after: str) -> SideBySide:
     return SideBySide([strip_eol(x) for x in a], [strip_eol(x) for x in b], tuple(rows))
 
 
-def unified_diff(before: str, after: str, path: str, context: int = 3) -> str:
-    """A unified diff of ``before`` -> ``after`` labelled with ``path`` (empty when they are equal)."""
+def unified_diff(before: str, after: str, path: str, context: int = 3,
+                 labels: tuple[str, str] = ("current", "proposed")) -> str:
+    """A unified diff of ``before`` -> ``after`` labelled with ``path`` and what each side is (empty when
+    they are equal): a preview compares the current file with the proposed text; a record of a write
+    compares the file before it (kept as the backup) with the file as written (:func:`written_labels`)."""
     a = [strip_eol(x) + "\n" for x in split_lines(before)]
     b = [strip_eol(x) + "\n" for x in split_lines(after)]
     if before == after:
         return ""
-    lines = list(difflib.unified_diff(a, b, fromfile=f"{path} (current)", tofile=f"{path} (proposed)", n=context))
+    old, new = labels
+    lines = list(difflib.unified_diff(a, b, fromfile=f"{path} ({old})", tofile=f"{path} ({new})", n=context))
     if not lines and before != after:
-        return f"--- {path} (current)\n+++ {path} (proposed)\n(only line endings or the final newline differ)\n"
+        return f"--- {path} ({old})\n+++ {path} ({new})\n(only line endings or the final newline differ)\n"
     return "".join(lines)
+
+
+def written_labels(backup: object, what: str = "saved") -> tuple[str, str]:
+    """The two sides of a write's diff: the file before it (and where its backup is), the file after it."""
+    before = f"before, kept as {backup}" if backup else "before (no backup: the file was new)"
+    return before, what

@@ -51,6 +51,9 @@ class EditTarget:
     stands_for: str = ""
     #: The Kata changes of the profile in use (None: the guide's, assets/changes.toml).
     change_set: ChangeSet | None = None
+    #: The build workspace the proposed QEMU and OVMF paths are in (None: paths.default_workspace();
+    #: the demo: the recorded host's).
+    workspace: Path | None = None
 
     @property
     def kata_changes(self) -> ChangeSet:
@@ -68,7 +71,7 @@ class EditTarget:
 
     def default_values(self, overrides: Mapping[str, str | None] | None = None, workspace: Path | None = None) -> dict[str, Value]:
         if self.kind == KATA:
-            return self.kata_changes.values(overrides, workspace)
+            return self.kata_changes.values(overrides, workspace or self.workspace)
         config_path = (overrides or {}).get("config_path")
         return load_spec().values(config_path)
 
@@ -117,13 +120,11 @@ def prepare_demo_copies(state: Path | None = None, fresh: bool = True) -> tuple[
 
 
 def demo_exists(change_set: ChangeSet | None = None, host_exists: PathExists | None = None) -> PathExists:
-    """The demo's path check: what the build stage produces counts as present; anything else is asked of
-    the (recorded) demo host."""
-    present = set((change_set or load_change_set()).default_paths())
+    """The demo's path check: asked of the recorded demo host only (never of this machine), so the editor,
+    `config check --demo` and `check --demo` give the same answer for the same path. The recording was
+    taken before its build, so the build's outputs (the proposed QEMU and OVMF) are absent there too."""
 
     def exists(path: str) -> bool:
-        if path in present:
-            return True
         return bool(host_exists(path)) if host_exists is not None else False
 
     return exists
@@ -174,8 +175,11 @@ def _resolve_targets(
     change_set: ChangeSet | None,
 ) -> Targets:
     if source_kind == "demo":
+        from kata_snp_tui.build_state import recorded_demo_workspace
+
         kata, containerd = prepare_demo_copies(state, fresh=fresh_demo)
         exists = demo_exists(change_set, host_exists=host_exists)
+        workspace = recorded_demo_workspace()
         return Targets(
             EditTarget(
                 KATA,
@@ -185,6 +189,7 @@ def _resolve_targets(
                 note="Demo: a scratch copy of a Kata 3.2.0 configuration.toml; /etc is never touched.",
                 exists=exists,
                 stands_for="/etc/kata-containers/configuration.toml",
+                workspace=workspace,
             ),
             EditTarget(
                 CONTAINERD,

@@ -153,12 +153,16 @@ class KataApp(App[int]):
         from kata_snp_tui.recipe import load_recipe
 
         choice = self.profile_choice()
+        self.call_from_thread(self._bump_progress)  # the welcome screen shows the profile now chosen
         demo = self.source.kind == "demo"
         workspace = workspace_for(demo, self.session.extras.get("build.options", {}).get("workspace"))
         steps = load_recipe(choice.profile.recipe_path).resolve(workspace, {})
         states = persisted_step_states(demo, workspace, [s.id for s in steps])
         if states is not None:
             self.call_from_thread(self._set_build_progress, states)
+
+    def _bump_progress(self) -> None:
+        self.progress_version += 1
 
     def _set_build_progress(self, states: object) -> None:
         if self.session.build_states is None:  # the Build screen's own copy, when it is open, wins

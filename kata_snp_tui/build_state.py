@@ -375,7 +375,13 @@ def persisted_step_states(demo: bool, workspace: Path, step_ids: list[str],
     path = bp.state_file(workspace)
     if not path.exists():
         return None
+    try:  # read only: a corrupt file is left for the Build stage to set aside and report
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT or not isinstance(raw.get("steps"), dict):
+        return None
     state = BuildState(path=path, workspace=Path(workspace))
-    state.load()
+    state._records = {str(k): StepRecord.from_json(v) for k, v in raw["steps"].items()}
     states = state.step_states(step_ids)
     return states if any(r.status is not StepStatus.PENDING for r in states.values()) else None

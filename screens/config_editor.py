@@ -27,6 +27,7 @@ from textual.widgets import Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from kata_snp_tui.atomic import ChangedOnDisk
+from kata_snp_tui.config.changes import load_change_set
 from kata_snp_tui.config.diff import SideBySide, side_by_side, unified_diff, written_labels
 from kata_snp_tui.config.discovery import install_default
 from kata_snp_tui.config.editor import ALREADY, NOT_APPLIED, UNKNOWN, WILL_CHANGE, Analysis, ChangeView, EditorModel
@@ -92,6 +93,8 @@ class ConfigEditorScreen(Screen):
         self.last_analysis_ms: float = 0.0
         self._debounce: Timer | None = None
         self._overrides: dict[str, dict[str, str]] = {KATA: {}, CONTAINERD: {}}
+        #: The session's build profile (kata_snp_tui.profiles.ProfileChoice), once the files are resolved.
+        self.profile = None
 
     # ------------------------------------------------------------------ layout
 
@@ -165,7 +168,11 @@ class ConfigEditorScreen(Screen):
     def _open_targets(self) -> None:
         source = self.app.source
         host_exists = self.app.host.exists if source.kind == "demo" else None
-        targets = resolve_targets(source.kind, host_exists=host_exists, root=self.SEARCH_ROOT)
+        # the session's profile decides which changes are proposed (guide-3.2: the guide's eleven)
+        choose = getattr(self.app, "profile_choice", None)
+        self.profile = choose() if callable(choose) else None
+        change_set = load_change_set(self.profile.profile.changes) if self.profile is not None else None
+        targets = resolve_targets(source.kind, host_exists=host_exists, root=self.SEARCH_ROOT, change_set=change_set)
         self.app.call_from_thread(self._targets_ready, targets)
 
     def _targets_ready(self, targets: Targets) -> None:
@@ -193,6 +200,8 @@ class ConfigEditorScreen(Screen):
                 if sudo is None:
                     raise NeedsPrivilege(f"{path} is readable only by root") from None
                 loaded = await asyncio.to_thread(load_file, path, lambda p: read_privileged(p, sudo))
+            if kind == KATA and self.profile is not None:
+                target = self._refine_profile(target, loaded)
             values = target.default_values(self._overrides[kind] or None)
             model = await asyncio.to_thread(EditorModel, target, loaded, values)
         except NeedsPrivilege as exc:
@@ -275,6 +284,11 @@ class ConfigEditorScreen(Screen):
         else:
             where = escape(str(target.path)) if target.path else escape(target.label)
         line1 = f"{title} · {where}"
+        # the profile whose changes are proposed, over the proposed side (the file bar has no room at 80 columns)
+        proposed = "Proposed"
+        if self.profile is not None and self.kind == KATA:
+            proposed += f" · profile {self.profile.profile.id}"
+        self.query_one("#config-title-right", Static).update(proposed)
         bar = self.query_one("#config-file-bar", Static)
         bar.tooltip = f"{target.path}\n{target.note}\nctrl+t switches to the {other}" if target.path else target.note
         model, analysis = self.model, self.analysis
@@ -348,6 +362,22 @@ class ConfigEditorScreen(Screen):
         diff.mark(view.current_span, view.proposed_span)
 
     # ------------------------------------------------------------------ user intent: changes and text
+
+    def _refine_profile(self, target: EditTarget, loaded: LoadedFile) -> EditTarget:
+        """As `config` does: when only the host kernel chose the profile, the file's own base decides."""
+        from dataclasses import replace
+
+        from kata_snp_tui.config.targets import Targets
+        from kata_snp_tui.profiles import refine_for_file
+
+        refined = refine_for_file(self.profile, loaded.text, str(loaded.path))
+        if refined is self.profile:
+            return target
+        self.profile = refined
+        target = replace(target, change_set=load_change_set(refined.profile.changes))
+        if self.targets is not None:
+            self.targets = Targets(target, self.targets.containerd)
+        return target
 
     def _publish_unsaved(self) -> None:
         """Which files' proposed text is not saved (the welcome screen's Configure line)."""

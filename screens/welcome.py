@@ -68,6 +68,10 @@ class WelcomeScreen(Screen):
         if source.kind == "demo":
             host_line += "\n[b $text-warning]Demo mode:[/] every fact and output shown is recorded data, not this machine."
         host_line += "\n" + verdict_markup(app.session.checks, running)  # type: ignore[attr-defined]
+        choice = getattr(app.session, "profile_choice", None)  # type: ignore[attr-defined]
+        if choice is not None:
+            host_line += (f"\n[b]Profile[/b]  {escape(choice.profile.id)}: {escape(choice.profile.title)} "
+                          f"[$text-muted]({escape(choice.short)})[/]")
         self.query_one("#welcome-host", Static).update(Content.from_markup(host_line))
 
         stages = self.query_one("#welcome-stages", OptionList)

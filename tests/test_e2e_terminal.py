@@ -49,6 +49,10 @@ def test_demo_walks_all_four_stages_to_the_snp_verdict(terminal: TmuxTerminal) -
     terminal.wait_for("11/11 accepted")
     terminal.send("C-s")
     terminal.wait_for("Saved")
+    terminal.send("C-t")  # containerd's config.toml: its Kata runtime entry
+    terminal.wait_for("containerd ·")
+    terminal.send("C-s")
+    terminal.wait_for("matches the file")
 
     terminal.send("F6")
     terminal.wait_for("Not run yet")
@@ -58,7 +62,8 @@ def test_demo_walks_all_four_stages_to_the_snp_verdict(terminal: TmuxTerminal) -
 
     terminal.send("F2")
     screen = terminal.wait_for("SEV-SNP active in the guest")
-    assert "33/33 steps done" in screen and "changes saved" in screen
+    assert "33/33 steps done" in screen
+    assert "saved: Kata's configuration.toml and containerd's config.toml" in screen
 
     terminal.send("C-q")
     for _ in range(50):

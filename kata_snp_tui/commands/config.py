@@ -117,7 +117,8 @@ def _accepted(target: EditTarget, skip: list[str]) -> set[str]:
     return {i for i in ids if i not in skip}
 
 
-def _print_findings(validation: Validation, stream=sys.stderr) -> None:
+def _print_findings(validation: Validation, stream=None) -> None:  # noqa: ANN001 - a text stream
+    stream = stream if stream is not None else sys.stderr  # at call time, not when the module was imported
     for f in validation.findings:
         level = {ERROR: "error", INFO: "note"}.get(f.level, "warning")
         print(f"{level}: {f.located()}", file=stream)

@@ -265,8 +265,8 @@ class KataApp(App[int]):
             self.push_screen(
                 ConfirmScreen(
                     "Quit without saving?",
-                    f"{' and '.join(unsaved)} {'is' if len(unsaved) == 1 else 'are'} not saved: quitting drops "
-                    "them (ctrl+s on the Configure stage saves).",
+                    f"Not saved yet: {'; '.join(unsaved)}. Quitting drops them (ctrl+s on the Configure stage "
+                    "saves).",
                     confirm_label="Quit, drop my edits",
                     cancel_label="Keep editing",
                     id="quit-confirm",

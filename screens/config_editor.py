@@ -390,7 +390,7 @@ class ConfigEditorScreen(Screen):
         out: list[str] = []
         for kind, model in self.models.items():
             if model.hand_edited and model.proposed != model.original:
-                out.append("Your hand edits to " + ("the Kata configuration.toml" if kind == KATA else
+                out.append("your hand edits to " + ("the Kata configuration.toml" if kind == KATA else
                                                      "containerd's config.toml"))
         return out
 

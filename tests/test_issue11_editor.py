@@ -63,6 +63,14 @@ def value_of(app: App) -> str:
     return field.text if isinstance(field, TextArea) else field.value  # type: ignore[attr-defined]
 
 
+async def open_demo_editor(pilot) -> ConfigEditorScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("f5")
+    await wait_until_ready(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ConfigEditorScreen) and screen.model is not None
+    return screen
+
+
 async def test_text_field_applies_a_burst_in_typing_order() -> None:
     app = FieldApp(TextField)
     async with app.run_test() as pilot:
@@ -95,13 +103,9 @@ async def test_ordered_input_applies_a_burst_in_typing_order() -> None:
 
 
 async def test_the_editor_keeps_a_burst_in_order_and_rediffs_after_it() -> None:
-    app = make_app(HostSource("demo"), host=SnapshotHost(TEST_HOST, kind="demo"), clock=frozen_clock,
-                   run_checks_on_start=False)
+    app = _demo()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f5")
-        await wait_until_ready(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConfigEditorScreen) and screen.model is not None
+        screen = await open_demo_editor(pilot)
         await pilot.press("f8")
         await pilot.pause()
         editor = screen.query_one("#config-editor", TextArea)
@@ -172,13 +176,9 @@ async def test_f8_opens_at_the_selected_change_and_keeps_the_diff_in_view(size: 
 
 async def test_ctrl_s_at_the_end_of_a_burst_saves_every_key_before_it() -> None:
     """ctrl+s is a priority key: it must still save the text typed just ahead of it in the same burst."""
-    app = make_app(HostSource("demo"), host=SnapshotHost(TEST_HOST, kind="demo"), clock=frozen_clock,
-                   run_checks_on_start=False)
+    app = _demo()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f5")
-        await wait_until_ready(pilot)
-        screen = app.screen
-        assert isinstance(screen, ConfigEditorScreen) and screen.model is not None
+        screen = await open_demo_editor(pilot)
         path = screen.model.loaded.path
         await pilot.press("f8")
         await pilot.pause()

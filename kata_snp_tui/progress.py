@@ -54,9 +54,9 @@ class BuildCounts:
 
     @property
     def headline(self) -> str:
-        """"32/33 steps done · 1 skipped"."""
+        """"32/33 done · 1 skipped", word for word what the Build screen's summary starts with."""
         skipped = f" · {self.skipped} skipped" if self.skipped else ""
-        return f"{self.done}/{self.total} steps done{skipped}"
+        return f"{self.done}/{self.total} done{skipped}"
 
 
 def _build_summary(session: Session) -> tuple[str, str]:

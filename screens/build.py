@@ -33,6 +33,7 @@ from kata_snp_tui.build_state import StepRecord, StepStatus
 from kata_snp_tui.clipboard import sent_message
 from kata_snp_tui.errors import UserError
 from kata_snp_tui.knowledge import default_knowledge
+from kata_snp_tui.progress import BuildCounts
 from kata_snp_tui.recipe import Step, display_command, root_mark
 from kata_snp_tui.runner import Build, OutputQueue, RunEvent, RunResult, StepOutcome, open_build, read_log_tail
 from kata_snp_tui.screens.failure_banner import Failure, FailureBanner
@@ -294,17 +295,15 @@ class BuildScreen(Screen):
             return
         records = self._records()
         total = len(self.build.steps)
-        counts = {status: 0 for status in StepStatus}
-        for s in self.build.steps:
-            counts[records.get(s.id, StepRecord()).status] += 1
-        # a skipped step is not done: "32/33 done · 1 skipped" adds up (kata_snp_tui.progress.BuildCounts)
-        parts = [f"[b]{counts[StepStatus.DONE]}/{total}[/b] done"]
-        if counts[StepStatus.SKIPPED]:
-            parts.append(f"{counts[StepStatus.SKIPPED]} skipped")
-        if counts[StepStatus.FAILED]:
-            parts.append(f"[$text-error]{counts[StepStatus.FAILED]} failed[/]")
-        if counts[StepStatus.CANCELLED]:
-            parts.append(f"[$text-warning]{counts[StepStatus.CANCELLED]} cancelled[/]")
+        # a skipped step is not done: "32/33 done · 1 skipped" adds up, in the welcome screen's words
+        counts = BuildCounts.of([records.get(s.id, StepRecord()).status.value for s in self.build.steps])
+        parts = [f"[b]{counts.done}/{total}[/b] done"]
+        if counts.skipped:
+            parts.append(f"{counts.skipped} skipped")
+        if counts.failed:
+            parts.append(f"[$text-error]{counts.failed} failed[/]")
+        if counts.cancelled:
+            parts.append(f"[$text-warning]{counts.cancelled} cancelled[/]")
         if self._live is not None:
             parts.append(f"running [b]{escape(self._live[0])}[/b]")
         if self._run_started is not None:
@@ -316,7 +315,7 @@ class BuildScreen(Screen):
                 parts.append(f"steps took {format_duration(spent)}")
         self.query_one("#build-summary", Static).update(Content.from_markup(" · ".join(parts)))
         bar = self.query_one("#build-progress", ProgressBar)
-        bar.update(total=max(total, 1), progress=counts[StepStatus.DONE] + counts[StepStatus.SKIPPED])
+        bar.update(total=max(total, 1), progress=counts.finished)
 
     def _render_notice(self) -> None:
         if self.build is None:

@@ -85,7 +85,7 @@ async def test_demo_runs_every_step_through_the_runner(monkeypatch: pytest.Monke
         from kata_snp_tui.progress import stage_summaries
 
         build_line = next(s for s in stage_summaries(app.session) if s.stage.id == "build")
-        assert (build_line.state, build_line.text) == ("done", "33/33 steps done")
+        assert (build_line.state, build_line.text) == ("done", "33/33 done")
 
 
 async def test_failure_banner_shows_the_known_error_and_retry_runs_again(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def test_demo_walks_all_four_stages_to_the_snp_verdict(terminal: TmuxTerminal) -
 
     terminal.send("F2")
     screen = terminal.wait_for("SEV-SNP active in the guest")
-    assert "33/33 steps done" in screen
+    assert "33/33 done" in screen
     assert "saved: Kata's configuration.toml and containerd's config.toml" in screen
 
     terminal.send("C-q")

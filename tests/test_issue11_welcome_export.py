@@ -100,7 +100,7 @@ async def test_welcome_reads_the_persisted_build_state_at_start() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         build_line = next(line for line in _welcome_lines(app) if "2. Build" in line)
-        assert f"{len(ids) - 1}/{len(ids)} steps done · 1 skipped" in build_line, build_line
+        assert f"{len(ids) - 1}/{len(ids)} done · 1 skipped" in build_line, build_line
         assert "no step run yet" not in build_line
 
 
@@ -118,8 +118,36 @@ async def test_welcome_says_no_step_run_when_nothing_was_run() -> None:
 def test_build_counts_add_up() -> None:
     counts = BuildCounts.of(["done"] * 32 + ["skipped"])
     assert (counts.done, counts.skipped, counts.total, counts.finished) == (32, 1, 33, 33)
-    assert counts.headline == "32/33 steps done · 1 skipped"
-    assert BuildCounts.of(["done", "failed", "pending"]).headline == "1/3 steps done"
+    assert counts.headline == "32/33 done · 1 skipped"
+    assert BuildCounts.of(["done", "failed", "pending"]).headline == "1/3 done"
+
+
+async def test_build_and_welcome_say_the_same_counts() -> None:
+    """After a restart with one step skipped: the welcome line and the Build screen's summary use the same
+    words, and the numbers add up (32 done + 1 skipped = 33), in a burst of keys between the stages."""
+    from textual.widgets import Static
+
+    from kata_snp_tui.screens.build import BuildScreen
+
+    ids = _write_demo_state(skip="critools-install")
+    want = f"{len(ids) - 1}/{len(ids)} done · 1 skipped"
+    app = make_app(HostSource("demo"), clock=frozen_clock, run_checks_on_start=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        welcome = next(line for line in _welcome_lines(app) if "2. Build" in line)
+        assert want in welcome and "steps done" not in welcome, welcome
+        await pilot.press("f4", "f2", "f4")
+        for _ in range(200):
+            if isinstance(app.screen, BuildScreen) and app.screen.build is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        summary = str(app.screen.query_one("#build-summary", Static).render())
+        assert summary.startswith(want + " · "), summary
+        await pilot.press("f2")
+        await pilot.pause()
+        assert want in next(line for line in _welcome_lines(app) if "2. Build" in line)
 
 
 # ------------------------------------------------------------------ item 9: blockers by name

@@ -306,20 +306,26 @@ def _persisted_config() -> Any:
     return None
 
 
-def _choose_profile(source: HostSource, host: Host) -> Any:
-    """The profile the wizard would use on this host (None when it cannot be chosen)."""
-    try:
-        from kata_snp_tui.build_state import workspace_for
-        from kata_snp_tui.profiles import choose_profile
+def _choose_profile(source: HostSource, host: Host, override: str | None = None) -> Any:
+    """The profile the wizard would use on this host, as it chooses it (``--profile`` first; None when it
+    cannot be chosen). An unknown ``override``, or the demo with another profile than its recording's, is
+    a ProfileError (one line, exit 2), as for the wizard and ``build``."""
+    from kata_snp_tui.build_state import workspace_for
+    from kata_snp_tui.profiles import choose_for
 
-        return choose_profile(host, workspace_for(source.kind == "demo"))
+    if override:
+        return choose_for(source.kind, host, workspace_for(source.kind == "demo"), override)
+    try:
+        return choose_for(source.kind, host, workspace_for(source.kind == "demo"))
     except Exception:  # noqa: BLE001 - a report without the profile line rather than no report
         return None
 
 
 def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None = None,
-             checks: CheckReport | None = None, problems: list[str] | None = None) -> dict[str, Any]:
-    """The report for ``kata-snp-tui export``: fresh host checks plus what the state folder holds.
+             checks: CheckReport | None = None, problems: list[str] | None = None,
+             profile: str | None = None) -> dict[str, Any]:
+    """The report for ``kata-snp-tui export``: fresh host checks plus what the state folder holds, for the
+    profile the wizard would use (``profile``: the --profile given).
 
     What could not be read (a corrupt saved verification, ...) is appended to ``problems`` and listed
     in the report's ``warnings``."""
@@ -327,14 +333,14 @@ def headless(source: HostSource, host: Host, now: Callable[[], datetime] | None 
 
     warnings: list[str] = []
 
+    choice = _choose_profile(source, host, profile)
     if checks is None:
         from kata_snp_tui.checks import run_checks
 
         from kata_snp_tui.build_state import shown_workspace
 
-        checks = run_checks(host, workspace=shown_workspace(source.kind == "demo"))
+        checks = run_checks(host, workspace=shown_workspace(source.kind == "demo"), profile=choice)
     clock = now or (lambda: datetime.now(timezone.utc))
-    choice = _choose_profile(source, host)
     steps, workspace = _persisted_build(demo=source.kind == "demo", profile=getattr(choice, "profile", None))
     last = load_last(warnings)
     if last is not None:

@@ -64,6 +64,23 @@ def test_the_report_shows_resolved_titles_and_the_profile() -> None:
     assert "{kata_version}" not in md and "{distro}" not in md
 
 
+@pytest.mark.parametrize("profile_id", ["guide-3.2", "upstream"])
+def test_export_reports_the_profile_it_was_given(profile_id: str) -> None:
+    """`kata-snp-tui --profile ID export` (and `export --profile ID`) reports that profile, as the wizard and
+    build use it, whatever this machine's kernel would choose (it ignored --profile)."""
+    for argv in (["--profile", profile_id, "export", "--format", "json"],
+                 ["export", "--profile", profile_id, "--format", "json"]):
+        doc = json.loads(_export_json(argv))
+        assert (doc["profile"]["id"], doc["profile"]["source"]) == (profile_id, "option"), argv
+
+
+def test_export_refuses_the_demo_with_another_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--demo", "--profile", "upstream"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["kata-snp-tui: the demo host replays the guide-3.2 build; --profile upstream cannot be combined "
+                   "with --demo"]
+
+
 def _export_json(argv: list[str]) -> str:
     import contextlib
     import io

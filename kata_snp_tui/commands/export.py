@@ -1,4 +1,4 @@
-"""`kata-snp-tui export [--demo | --host S] [--format md|json] [-o FILE]`: the session report.
+"""`kata-snp-tui export [--demo | --host S] [--profile ID] [--format md|json] [-o FILE]`: the session report.
 
 Runs the host checks, reads the persisted build state and the last verification from the state folder,
 and writes the report as Markdown (default) or JSON to standard output or to FILE (mode 0600).
@@ -16,9 +16,10 @@ HELP = "export the session report (host checks, build, configuration, verificati
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from kata_snp_tui.cli import add_host_arguments
+    from kata_snp_tui.cli import add_host_arguments, add_profile_argument
 
     add_host_arguments(parser)
+    add_profile_argument(parser, subcommand=True)
     parser.add_argument("--format", choices=("md", "json"), default=None,
                         help="md (default, or from FILE's suffix) or json")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     source = host_source(args)
     host = open_host(source)
     problems: list[str] = []
-    doc = headless(source, host, problems=problems)
+    doc = headless(source, host, problems=problems, profile=getattr(args, "profile", None))
     for problem in problems:
         print(f"kata-snp-tui: warning: {problem}", file=sys.stderr)
     text = to_json_text(doc) if fmt == "json" else to_markdown(doc)

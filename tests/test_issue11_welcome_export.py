@@ -121,6 +121,24 @@ async def test_welcome_reads_the_persisted_build_state_at_start() -> None:
         assert "no step run yet" not in build_line
 
 
+@pytest.mark.parametrize("profile_id", ["guide-3.2", "upstream"])
+async def test_welcome_reads_a_live_workspaces_state_at_start(profile_id: str) -> None:
+    """This machine's workspace (KATA_SNP_TUI_WORKSPACE, a tmp folder here): its own state file, the profile's
+    recipe decides which steps count."""
+    workspace = workspace_for(False)
+    ids = [s.id for s in load_recipe(get_profile(profile_id).recipe_path).resolve(workspace, {})]
+    state = BuildState.open(BuildPaths.default(), workspace)
+    for step_id in ids[:3]:
+        state.set(step_id, StepRecord(StepStatus.DONE, 0))
+    state.set(ids[3], StepRecord(StepStatus.FAILED, 2, message="exit status 2"))
+    app = make_app(HostSource("live"), clock=frozen_clock, run_checks_on_start=False, profile=profile_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        build_line = next(line for line in _welcome_lines(app) if "2. Build" in line)
+        assert f"3/{len(ids)} done, a step failed" in build_line, build_line
+
+
 async def test_welcome_says_no_step_run_when_nothing_was_run() -> None:
     app = make_app(HostSource("demo"), clock=frozen_clock, run_checks_on_start=False)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -64,6 +64,25 @@ def test_the_report_shows_resolved_titles_and_the_profile() -> None:
     assert "{kata_version}" not in md and "{distro}" not in md
 
 
+@pytest.mark.parametrize(("kind", "profile_id"), [("demo", None), ("live", "upstream"), ("live", "guide-3.2")])
+async def test_report_titles_are_the_build_screens(kind: str, profile_id: str | None) -> None:
+    """The TUI's report (e, the palette's export) lists every step with the title the Build screen shows."""
+    from kata_snp_tui.screens.build import BuildScreen
+
+    app = make_app(HostSource(kind), clock=frozen_clock, run_checks_on_start=False, profile=profile_id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        for _ in range(200):
+            if isinstance(app.screen, BuildScreen) and app.screen.build is not None:
+                break
+            await pilot.pause(0.05)
+        shown = [(s.id, s.title) for s in app.screen.build.steps]
+        doc = from_session(app.session)
+        assert [(s["id"], s["title"]) for s in doc["build"]["steps"]] == shown
+        assert doc["profile"]["id"] == app.session.profile_choice.profile.id
+        assert f"- Profile: {doc['profile']['id']} (" in to_markdown(doc)
+
+
 @pytest.mark.parametrize("profile_id", ["guide-3.2", "upstream"])
 def test_export_reports_the_profile_it_was_given(profile_id: str) -> None:
     """`kata-snp-tui --profile ID export` (and `export --profile ID`) reports that profile, as the wizard and

@@ -6,7 +6,10 @@ Rows, medians:
   ``tests/data/attestation``; when that folder is not there, an installed copy, a self-made chain of the
   same shape: RSA-4096 ARK and ASK, an EC P-384 VCEK), beside decoding the report only;
 * ``attestation.verify.cold``: the first check in a fresh process (imports cryptography, reads the
-  bundled ARK/ASK), what the Verify screen's first ``s`` costs.
+  bundled ARK/ASK), what the Verify screen's first ``s`` costs;
+* ``attestation.measure``: the expected launch measurement (sev-snp-measure) from sev-snp-measure's
+  AmdSev OVMF fixture with kernel hashes over a kernel and an initrd of the given sizes, beside
+  sha256 of the same files (the floor: every byte is hashed once).
 """
 
 from __future__ import annotations
@@ -101,9 +104,58 @@ print((time.perf_counter() - t0) * 1000, result.status)
 def run(quick: bool, repeat: int, progress: Callable[[str], None]) -> list[Row]:
     samples = max(5, repeat) if quick else max(30, repeat * 10)
     try:
-        return _rows(samples, progress)
+        rows = _rows(samples, progress)
     except Exception as exc:  # noqa: BLE001
-        return [error_row(SECTION, f"{SECTION}.verify", "one report", f"{type(exc).__name__}: {exc}")]
+        rows = [error_row(SECTION, f"{SECTION}.verify", "one report", f"{type(exc).__name__}: {exc}")]
+    sizes = (1, 4) if quick else (12, 64)
+    try:
+        rows.append(_measure_row(max(3, repeat), sizes, progress))
+    except Exception as exc:  # noqa: BLE001
+        rows.append(error_row(SECTION, f"{SECTION}.measure", "one launch", f"{type(exc).__name__}: {exc}"))
+    return rows
+
+
+MEASUREMENT_DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "measurement"
+
+
+def _measure_row(samples: int, sizes: tuple[int, int], progress: Callable[[str], None]) -> Row:
+    import hashlib
+    import os
+
+    from kata_snp_tui.verify.measurement import Overrides, compare_inputs, resolve_inputs
+
+    fixture = MEASUREMENT_DATA / "ovmf_AmdSev_suffix.hex"
+    if not fixture.is_file():
+        raise FileNotFoundError(f"{fixture} (the benchmark runs from a checkout)")
+    kernel_mib, initrd_mib = sizes
+    with tempfile.TemporaryDirectory(prefix="kata-snp-tui-bench-measure-") as tmp:
+        folder = Path(tmp)
+        ovmf = folder / "AMDSEV.fd"
+        ovmf.write_bytes(bytes.fromhex("".join(fixture.read_text().split())))
+        kernel, initrd = folder / "vmlinuz", folder / "initrd.img"
+        kernel.write_bytes(os.urandom(kernel_mib << 20))
+        initrd.write_bytes(os.urandom(initrd_mib << 20))
+        overrides = Overrides(ovmf=str(ovmf), kernel=str(kernel), initrd=str(initrd), append="console=hvc0",
+                              kernel_hashes=True, vcpus=1)
+
+        def measure() -> None:
+            result = compare_inputs(bytes(48), resolve_inputs(None, overrides))
+            if result.expected is None:
+                raise RuntimeError(f"no expected value: {result.reason}")
+
+        def floor() -> None:
+            for path in (ovmf, kernel, initrd):
+                hashlib.sha256(path.read_bytes()).digest()
+
+        measure()  # warm-up (imports)
+        progress(f"attestation: measure x {samples} (kernel {kernel_mib} MiB, initrd {initrd_mib} MiB)")
+        measured, baseline = [], []
+        for _ in range(samples):
+            baseline.append(_ms(floor))
+            measured.append(_ms(measure))
+    return make_row(SECTION, f"{SECTION}.measure", f"OVMF 4 KiB + kernel {kernel_mib} MiB + initrd {initrd_mib} MiB",
+                    "ms", measured, baseline, "sha256 of the same files",
+                    extra={"what": "resolve_inputs + compare_inputs (sev-snp-measure's snp_calc_launch_digest)"})
 
 
 def _rows(samples: int, progress: Callable[[str], None]) -> list[Row]:

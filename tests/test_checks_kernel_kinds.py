@@ -142,3 +142,19 @@ def test_distribution_kernel_without_snp_support_is_no_snp(tmp_path: Path) -> No
     report, facts = run(tmp_path, b.dmesg(OLD_FW_LINES))
     assert facts.kernel_kind.kind == kk.NO_SNP
     assert report.by_id("host.kernel").status is Status.FAIL
+
+
+def test_a_6_11_plus_kernel_built_without_kvm_amd_sev_is_no_snp_in_every_check(tmp_path: Path) -> None:
+    # This machine's kind of kernel (6.18 with '# CONFIG_KVM_AMD is not set'): the version alone is no SNP host
+    # support. host.kernel failed while profile.host-kernel passed with "an upstream SNP host kernel" before.
+    for lines in (("CONFIG_KVM=y", "# CONFIG_KVM_AMD is not set"),
+                  ("CONFIG_KVM=y", "CONFIG_KVM_AMD=m", "# CONFIG_KVM_AMD_SEV is not set")):
+        b = (HostBuilder(tmp_path).kernel("6.18.44-fc-v1300").kvm_amd(loaded=False)
+             .file("/proc/config.gz", config(*lines)))
+        report, facts = run(tmp_path, b)
+        assert facts.kernel_kind.kind == kk.NO_SNP, (lines, facts.kernel_kind)
+        assert any(lines[-1] in e.value for e in facts.kernel_kind.evidence), facts.kernel_kind.evidence
+        assert report.by_id("host.kernel").status is Status.FAIL
+        drift = report.by_id("profile.host-kernel")
+        assert drift.status is Status.SKIP and "no SNP host support" in drift.summary, drift.summary
+        assert not any("SNP host kernel" in c.summary and c.status is Status.PASS for c in report.checks)

@@ -14,22 +14,9 @@ GROUP = "Kernel and KVM"
 #: Upstream KVM gained SEV-SNP host support (and the kvm_amd sev_snp parameter) in 6.11.
 UPSTREAM_SNP = kk.UPSTREAM_SNP
 
-#: Kernel configuration an SNP host needs (checked when /boot/config-<release> or /proc/config.gz reads).
-#: Upstream (6.11+) SNP host support hangs off CONFIG_KVM_AMD_SEV alone: it selects ARCH_HAS_CC_PLATFORM and
-#: the guest_memfd option, and arch/x86/virt/svm/sev.c (the RMP table) is built for it. AMD's out-of-tree
-#: branches kept the host RMP code under CONFIG_AMD_MEM_ENCRYPT, so older kernels need that too.
-REQUIRED_CONFIG = ("CONFIG_KVM_AMD", "CONFIG_KVM_AMD_SEV")
-REQUIRED_CONFIG_BEFORE_611 = (*REQUIRED_CONFIG, "CONFIG_AMD_MEM_ENCRYPT")
 
 #: Kernel command line words that put the IOMMU in passthrough or turn it off.
 _PT_TRUE = {"1", "y", "Y", "on", "true"}
-
-
-def required_config(version: tuple[int, int, int] | None) -> tuple[str, ...]:
-    """The options a kernel of this version needs for SNP host support."""
-    if version is not None and version[:2] >= UPSTREAM_SNP:
-        return REQUIRED_CONFIG
-    return REQUIRED_CONFIG_BEFORE_611
 
 
 def _kind_note(f: Facts) -> str:
@@ -55,10 +42,9 @@ def host_kernel(f: Facts) -> Outcome:
         return failed(f"Kernel {release}: kvm_amd has no sev_snp parameter, so this kernel's KVM cannot run "
                       "SNP guests.", ev, snp_param.evidence(), remedy=KERNEL_SNP)
     version = f.kernel_version
-    config = f.kernel_config
+    config = kk.missing_config(f)
     if config is not None:
-        path, options = config
-        missing = [o for o in required_config(version) if options.get(o, "n") not in ("y", "m")]
+        path, missing = config
         if missing:
             quotes = [f.kernel_config_quote(o) for o in missing]  # the file's own lines, or "absent"
             return failed(f"Kernel {release} was built without SEV host support ({'; '.join(quotes)}).", ev,

@@ -39,6 +39,30 @@ AMD_GMEM_FROM = (6, 6)
 #: The guest_memfd ("private memory") option, by its names over time; CONFIG_KVM_AMD_SEV selects it from 6.11.
 GMEM_CONFIG = ("CONFIG_KVM_PRIVATE_MEM", "CONFIG_KVM_GENERIC_PRIVATE_MEM", "CONFIG_KVM_GUEST_MEMFD")
 
+#: Kernel configuration an SNP host needs (checked when /boot/config-<release> or /proc/config.gz reads).
+#: Upstream (6.11+) SNP host support hangs off CONFIG_KVM_AMD_SEV alone: it selects ARCH_HAS_CC_PLATFORM and
+#: the guest_memfd option, and arch/x86/virt/svm/sev.c (the RMP table) is built for it. AMD's out-of-tree
+#: branches kept the host RMP code under CONFIG_AMD_MEM_ENCRYPT, so older kernels need that too.
+REQUIRED_CONFIG = ("CONFIG_KVM_AMD", "CONFIG_KVM_AMD_SEV")
+REQUIRED_CONFIG_BEFORE_611 = (*REQUIRED_CONFIG, "CONFIG_AMD_MEM_ENCRYPT")
+
+
+def required_config(version: tuple[int, int, int] | None) -> tuple[str, ...]:
+    """The options a kernel of this version needs for SNP host support."""
+    if version is not None and version[:2] >= UPSTREAM_SNP:
+        return REQUIRED_CONFIG
+    return REQUIRED_CONFIG_BEFORE_611
+
+
+def missing_config(f: Facts) -> tuple[str, list[str]] | None:
+    """The kernel configuration's path and the SNP host options it lacks; None when no configuration reads."""
+    config = f.kernel_config
+    if config is None:
+        return None
+    path, options = config
+    return path, [o for o in required_config(f.kernel_version) if options.get(o, "n") not in ("y", "m")]
+
+
 #: What the checks say about each kind.
 DESCRIPTIONS = {
     AMD_519: "AMD's out-of-tree SNP host kernel without guest_memfd (the guide's 5.19 branch kind)",
@@ -88,6 +112,10 @@ def _snp_signs(f: Facts) -> tuple[bool | None, list[Evidence]]:
         return True, [param.evidence()]
     if f.kvm_amd_loaded and param.absent and f.param("sev").read.ok:
         return False, [param.evidence()]
+    missing = missing_config(f)
+    if missing is not None and missing[1]:
+        path, options = missing
+        return False, [Evidence(path, f.kernel_config_quote(o)) for o in options]
     log = f.log
     for pattern in (kl.RMP_OK, kl.FW_SNP, kl.GMEM_REQUIRED):
         line = log.last(pattern)

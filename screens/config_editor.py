@@ -127,6 +127,18 @@ class ConfigEditorScreen(Screen):
     def on_resize(self, event: events.Resize) -> None:
         self._apply_width(event.size.width)
 
+    def on_screen_resume(self) -> None:
+        """Back from another stage: validate the proposed file again, since a build step run meanwhile may
+        have made the files its paths name (the editor's text and the selection are kept)."""
+        if self.model is not None:
+            self._after_typing(self._revalidate)
+
+    def _revalidate(self) -> None:
+        if self.model is None:
+            return
+        self._sync_from_editor()
+        self._analyse_now(update_editor=False)
+
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW, "narrow")
 

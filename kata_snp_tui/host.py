@@ -553,7 +553,10 @@ def demo_snapshot_path() -> Path:
 def open_host(source: HostSource) -> Host:
     """Open the host a source names; a bad snapshot raises UserError."""
     if source.kind == "demo":
-        return SnapshotHost(demo_snapshot_path(), kind="demo")
+        from kata_snp_tui.build_state import recorded_demo_workspace
+        from kata_snp_tui.demo_host import open_demo_host
+
+        return open_demo_host(demo_snapshot_path(), recorded_demo_workspace())
     if source.kind == "snapshot":
         if not source.path:
             raise UserError("--host needs a snapshot path")

@@ -121,8 +121,9 @@ def prepare_demo_copies(state: Path | None = None, fresh: bool = True) -> tuple[
 
 def demo_exists(change_set: ChangeSet | None = None, host_exists: PathExists | None = None) -> PathExists:
     """The demo's path check: asked of the recorded demo host only (never of this machine), so the editor,
-    `config check --demo` and `check --demo` give the same answer for the same path. The recording was
-    taken before its build, so the build's outputs (the proposed QEMU and OVMF) are absent there too."""
+    `config check --demo` and `check --demo` give the same answer for the same path. The build's outputs
+    (the proposed kernel, initrd, QEMU and OVMF) exist there once the demo's build has done the steps that
+    make them (kata_snp_tui/demo_host.py)."""
 
     def exists(path: str) -> bool:
         return bool(host_exists(path)) if host_exists is not None else False

@@ -190,7 +190,7 @@ def test_demo_is_unknown_never_a_verdict() -> None:
     report = decode_report((REPO / "assets" / "demo" / "guest" / "report.bin").read_bytes())
     result = m.for_report(report, demo=True)
     assert result is not None and result.status == "unknown" and result.expected is None
-    assert "demo host has no OVMF image" in str(result.reason)
+    assert "demo host has no OVMF image to measure" in str(result.reason)
     assert result.reported == report.measurement.hex()
 
 
@@ -323,7 +323,7 @@ async def test_demo_verify_screen_says_unknown(monkeypatch: pytest.MonkeyPatch, 
         v = screen.verification
         assert v.report is not None and v.measurement is not None and v.measurement.status == "unknown"
         text = _plain(list(screen.query("#verify-report Row").results(Row)))
-        assert "launch measurement: unknown: the demo host has no OVMF image" in text
+        assert "launch measurement: unknown: the demo host has no OVMF image to measure" in text
         assert v.to_json()["measurement_comparison"]["status"] == "unknown"
 
 

@@ -44,8 +44,8 @@ DEFAULT_GUEST_FEATURES = 0x1
 MAX_ARTIFACT = 1024 * 1024 * 1024
 #: Firmware file names that mean "the AmdSev OVMF build, launched with kernel-hashes=on".
 KERNEL_HASHES_FIRMWARE = ("AMDSEV.fd",)
-DEMO_REASON = ("the demo host has no OVMF image: its recorded report was made for the demo, "
-               "not by SNP hardware, so there is nothing to compute its measurement from")
+DEMO_REASON = ("the demo host has no OVMF image to measure (it recorded only that its build made one) and its "
+               "recorded report was made for the demo, not by SNP hardware: there is nothing to compare")
 
 
 class MeasurementError(Exception):

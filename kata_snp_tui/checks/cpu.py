@@ -11,7 +11,7 @@ from kata_snp_tui.checks.runner import CheckSpec, Outcome, failed, passed, skipp
 GROUP = "CPU"
 
 NOT_AMD = """\
-SEV-SNP is an AMD EPYC feature: run Kata with SNP on a host with an AMD EPYC 7003 (Milan) or newer
+SEV-SNP is an AMD EPYC feature: run Kata with SNP on a host with an AMD EPYC 7003 (Milan) or newer \
 processor (9004 Genoa, 8004 Siena, 9005 Turin). Intel hosts use TDX instead, which this guide does not cover."""
 
 NEEDS_BARE_METAL = """\

@@ -113,11 +113,12 @@ class BuildPaths:
     demo: bool = False
 
     @classmethod
-    def default(cls, demo: bool = False) -> BuildPaths:
-        """``state_dir()/logs`` and ``state_dir()/build`` for real builds; ``state_dir()/demo/...`` for the demo."""
-        base = paths.state_dir()
+    def default(cls, demo: bool = False, create: bool = True) -> BuildPaths:
+        """``state_dir()/logs`` and ``state_dir()/build`` for real builds; ``state_dir()/demo/...`` for the demo.
+        ``create=False`` only names them (for readers that must not create folders)."""
+        base = paths.state_dir(create=create)
         if demo:
-            base = paths.ensure_private_dir(base / "demo")
+            base = paths.ensure_private_dir(base / "demo") if create else base / "demo"
         return cls(root=base / "build", logs=base / "logs", demo=demo)
 
     def ensure(self) -> BuildPaths:
@@ -293,14 +294,7 @@ class BuildState:
     def _read_steps(self) -> dict[str, StepRecord] | None:
         """The records as saved on disk now; None when there is no readable state file (then the
         in-memory records stand: load() already reported a corrupt one)."""
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        steps = raw.get("steps") if isinstance(raw, dict) and raw.get("format") == STATE_FORMAT else None
-        if not isinstance(steps, dict):
-            return None
-        return {str(k): StepRecord.from_json(v) for k, v in steps.items()}
+        return read_step_records(self.path)
 
     def update(self, step_id: str, **changes: Any) -> StepRecord:
         with self._lock:
@@ -373,15 +367,27 @@ def persisted_step_states(demo: bool, workspace: Path, step_ids: list[str],
     stage is opened (None: no step was ever run here). Nothing is created or written."""
     bp = build_paths or BuildPaths.default(demo=demo)
     path = bp.state_file(workspace)
-    if not path.exists():
+    records = read_step_records(path)  # read only: a corrupt file is left for the Build stage to set aside
+    if records is None:
         return None
-    try:  # read only: a corrupt file is left for the Build stage to set aside and report
+    state = BuildState(path=path, workspace=Path(workspace))
+    state._records = records
+    states = state.step_states(step_ids)
+    return states if any(r.status is not StepStatus.PENDING for r in states.values()) else None
+
+
+def read_step_records(path: Path) -> dict[str, StepRecord] | None:
+    """The step records a state file holds, read only; None when it is absent, unreadable or not a state file."""
+    try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT or not isinstance(raw.get("steps"), dict):
+    steps = raw.get("steps") if isinstance(raw, dict) and raw.get("format") == STATE_FORMAT else None
+    if not isinstance(steps, dict):
         return None
-    state = BuildState(path=path, workspace=Path(workspace))
-    state._records = {str(k): StepRecord.from_json(v) for k, v in raw["steps"].items()}
-    states = state.step_states(step_ids)
-    return states if any(r.status is not StepStatus.PENDING for r in states.values()) else None
+    return {str(k): StepRecord.from_json(v) for k, v in steps.items()}
+
+
+def demo_state_file() -> Path:
+    """The demo build's state file, named without creating any folder."""
+    return BuildPaths.default(demo=True, create=False).state_file(Path())

@@ -9,7 +9,6 @@ build as it is replayed. Nothing here asks this machine.
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from kata_snp_tui import paths
+from kata_snp_tui.build_state import StepStatus, demo_state_file, read_step_records
 from kata_snp_tui.host import CommandResult, FileRead, Resources, SnapshotHost
 
 #: Why the demo host cannot give the bytes of a file its build made (only that it exists).
@@ -53,10 +52,9 @@ class AfterBuild:
     commands: tuple[BuiltCommand, ...]
 
 
-def load_after_build(workspace: Path, text: str | None = None) -> AfterBuild:
-    """Read the recording (``text``: its contents, else the bundled file), with ``{workspace}`` resolved."""
-    raw = text if text is not None else (files("kata_snp_tui.assets") / "demo" / "after-build.toml").read_text(
-        encoding="utf-8")
+def load_after_build(workspace: Path) -> AfterBuild:
+    """Read the bundled recording, with ``{workspace}`` resolved."""
+    raw = (files("kata_snp_tui.assets") / "demo" / "after-build.toml").read_text(encoding="utf-8")
     data: dict[str, Any] = tomllib.loads(raw)
 
     def fill(value: str) -> str:
@@ -68,11 +66,6 @@ def load_after_build(workspace: Path, text: str | None = None) -> AfterBuild:
                                   str(e["stdout"]), int(e.get("returncode", 0)))
                      for e in data.get("command", []))
     return AfterBuild(built_files, commands)
-
-
-def demo_state_file() -> Path:
-    """The demo's build state (build_state.BuildPaths.default(demo=True)), found without creating anything."""
-    return paths.state_dir(create=False) / "demo" / "build" / "state-demo.json"
 
 
 class DoneSteps:
@@ -92,22 +85,10 @@ class DoneSteps:
             return self._done
         stamp = (st.st_mtime_ns, st.st_size)
         if stamp != self._seen:
-            self._seen, self._done = stamp, _read_done(self._file)
+            records = read_step_records(self._file) or {}
+            self._seen = stamp
+            self._done = frozenset(k for k, r in records.items() if r.status is StepStatus.DONE)
         return self._done
-
-
-def _read_done(state_file: Path) -> frozenset[str]:
-    from kata_snp_tui.build_state import STATE_FORMAT, StepStatus
-
-    try:
-        raw = json.loads(state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return frozenset()
-    steps = raw.get("steps") if isinstance(raw, dict) and raw.get("format") == STATE_FORMAT else None
-    if not isinstance(steps, dict):
-        return frozenset()
-    return frozenset(str(k) for k, v in steps.items()
-                     if isinstance(v, dict) and v.get("status") == StepStatus.DONE.value)
 
 
 class DemoHost:
@@ -119,18 +100,15 @@ class DemoHost:
     def __init__(self, base: SnapshotHost, after: AfterBuild, done: Callable[[], frozenset[str]]) -> None:
         self.base = base
         self.label = base.label
-        self.captured_at = base.captured_at
-        self.manifest = base.manifest
-        self.root = base.root
         self._after = after
         self._done = done
 
-    def _built_file(self, path: str) -> BuiltFile | None:
+    def _built_files(self) -> list[BuiltFile]:
         done = self._done()
-        for built in self._after.files:
-            if built.path == path and built.step in done:
-                return built
-        return None
+        return [b for b in self._after.files if b.step in done]
+
+    def _built_file(self, path: str) -> BuiltFile | None:
+        return next((b for b in self._built_files() if b.path == path), None)
 
     def read(self, path: str) -> FileRead:
         built = self._built_file(path)
@@ -143,11 +121,8 @@ class DemoHost:
     def exists(self, path: str) -> bool:
         if self.base.exists(path):
             return True
-        if self._built_file(path) is not None:
-            return True
-        prefix = path.rstrip("/") + "/"
-        done = self._done()
-        return any(b.path.startswith(prefix) and b.step in done for b in self._after.files)
+        prefix = path.rstrip("/") + "/"  # a folder exists when a built file is in it
+        return any(b.path == path or b.path.startswith(prefix) for b in self._built_files())
 
     def listdir(self, path: str) -> list[str] | None:
         return self.base.listdir(path)
@@ -172,7 +147,7 @@ class DemoHost:
         self.base.close()
 
 
-def open_demo_host(snapshot: Path, workspace: Path, state_file: Path | None = None) -> DemoHost:
-    """The demo host over the recording at ``snapshot``, following the demo build state in ``state_file``."""
+def open_demo_host(snapshot: Path, workspace: Path) -> DemoHost:
+    """The demo host over the recording at ``snapshot``, following the demo build's state file."""
     base = SnapshotHost(snapshot, kind="demo")
-    return DemoHost(base, load_after_build(workspace), DoneSteps(state_file or demo_state_file()))
+    return DemoHost(base, load_after_build(workspace), DoneSteps(demo_state_file()))

@@ -19,12 +19,13 @@ from config_helpers import cli_env, wait_until_ready
 from screens_helpers import frozen_clock
 
 from kata_snp_tui.app import make_app
-from kata_snp_tui.build_state import BuildPaths, BuildState, StepStatus, demo_workspace, recorded_demo_workspace
+from kata_snp_tui.build_state import (BuildPaths, BuildState, StepStatus, demo_state_file, demo_workspace,
+                                      recorded_demo_workspace)
 from kata_snp_tui.checks import run_checks
 from kata_snp_tui.checks.kata import artifact_paths
 from kata_snp_tui.checks.model import Status
 from kata_snp_tui.config.targets import resolve_targets
-from kata_snp_tui.demo_host import NOT_RECORDED, demo_state_file, load_after_build
+from kata_snp_tui.demo_host import NOT_RECORDED, load_after_build
 from kata_snp_tui.host import HostSource, open_host
 
 RECORDED_WS = Path("/home/dev/kata-snp-workspace")

@@ -112,10 +112,9 @@ def _snp_signs(f: Facts) -> tuple[bool | None, list[Evidence]]:
         return True, [param.evidence()]
     if f.kvm_amd_loaded and param.absent and f.param("sev").read.ok:
         return False, [param.evidence()]
-    missing = missing_config(f)
-    if missing is not None and missing[1]:
-        path, options = missing
-        return False, [Evidence(path, f.kernel_config_quote(o)) for o in options]
+    path, absent = missing_config(f) or ("", [])
+    if absent:
+        return False, [Evidence(path, f.kernel_config_quote(o)) for o in absent]
     log = f.log
     for pattern in (kl.RMP_OK, kl.FW_SNP, kl.GMEM_REQUIRED):
         line = log.last(pattern)

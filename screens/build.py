@@ -16,6 +16,7 @@ import re
 from collections import deque
 from dataclasses import replace
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from textual import on, work
@@ -175,6 +176,8 @@ class BuildScreen(Screen):
         self._run_started: datetime | None = None
         self._step_started: datetime | None = None
         self._shown_log: str | None = None
+        #: Actions keyed before the recipe was open (F4 then r in one burst), run once it is.
+        self._queued: list[Callable[[], None]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -225,6 +228,7 @@ class BuildScreen(Screen):
 
     @on(OpenFailed)
     def _open_failed(self, event: OpenFailed) -> None:
+        self._queued.clear()  # nothing to run them on
         self.query_one("#build-summary", Static).update(Content.from_markup(f"[b $text-error]Cannot build:[/] {escape(event.error)}"))
         self.notify(event.error, severity="error", timeout=10)
 
@@ -246,6 +250,17 @@ class BuildScreen(Screen):
             self.notify(f"Interrupted in an earlier session: {names}. Retry with t.", severity="warning", timeout=8)
         for problem in event.build.state.problems:  # e.g. a corrupt state file, set aside (as the CLI says)
             self.notify(problem, severity="warning", timeout=10)
+        queued, self._queued = self._queued, []
+        for action in queued:
+            action()
+
+    def _when_open(self, action: Callable[[], None]) -> bool:
+        """True when the build is open; else ``action`` waits until it is (a key typed right after F4, while
+        the recipe is still loading, is done then rather than dropped)."""
+        if self.build is not None:
+            return True
+        self._queued.append(action)
+        return False
 
     def _initial_step(self) -> str | None:
         assert self.build is not None
@@ -599,11 +614,13 @@ class BuildScreen(Screen):
     # ------------------------------------------------------------------------ actions
 
     def action_run_all(self) -> None:
-        if self.build is None:
+        if not self._when_open(self.action_run_all) or self.build is None:
             return
         self._start(list(self.build.steps), force=False)
 
     def action_run_selected(self) -> None:
+        if not self._when_open(self.action_run_selected):
+            return
         step = self._selected_step()
         if step is None or self.build is None:
             return
@@ -614,6 +631,8 @@ class BuildScreen(Screen):
         self._start([step], force=True)
 
     def action_retry(self) -> None:
+        if not self._when_open(self.action_retry):
+            return
         if self.build is None or self.running:
             if self.running:
                 self.notify("A step is running; x cancels it.", severity="warning", timeout=3)
@@ -634,6 +653,8 @@ class BuildScreen(Screen):
         self._start(list(self.build.steps[index:]), force=False)
 
     def action_skip(self) -> None:
+        if not self._when_open(self.action_skip):
+            return
         step = self._selected_step()
         if step is None or self.build is None:
             return

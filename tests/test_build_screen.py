@@ -379,3 +379,31 @@ async def test_notice_warns_about_a_tree_newer_than_the_guide(tmp_path: Path) ->
         screen = await open_build(pilot)
         notice = text_of(screen, "#build-notice")
         assert "Kata 3.3.0" in notice and "newer than the guide's 3.2.x" in notice and "-x snp" in notice
+
+
+async def test_keys_typed_while_the_recipe_is_still_opening_are_done_once_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    # F4 then r in one burst: the recipe opens in a worker, and 'r' used to be dropped while it did (seen in tmux
+    # on a loaded machine: 0/33 done after the burst). Opening is held here until both keys are in.
+    import threading
+
+    import kata_snp_tui.screens.build as build_module
+
+    monkeypatch.setenv("KATA_SNP_TUI_DEMO_SPEED", "80")
+    release = threading.Event()
+    real_open = build_module.open_build
+
+    def slow_open(**kwargs):  # type: ignore[no-untyped-def]
+        assert release.wait(10)
+        return real_open(**kwargs)
+
+    monkeypatch.setattr(build_module, "open_build", slow_open)
+    app = _app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4", "r")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BuildScreen) and screen.build is None
+        release.set()
+        await wait_for(pilot, lambda: screen.running, timeout=30)
+        await wait_for(pilot, lambda: not screen.running, timeout=120)
+        assert set(screen.records().values()) == {"done"}
